@@ -1,0 +1,15 @@
+"""Location-allocation models on ids, vectors and (sparse) matrices.
+
+Pure mathematics: no geometry, no files, no import of `geodata` or `scenarios`.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("healthplan")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = ["__version__"]
