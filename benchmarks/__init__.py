@@ -1,0 +1,1 @@
+"""Benchmarks: speed and memory targets (see benchmarks/run.py)."""

@@ -1,0 +1,346 @@
+"""The world in one object: admin units, demand, facilities, road graph and travel times.
+
+>>> import geodata
+>>> world = geodata.load_dataset("liaoning")
+>>> len(world.demand), int(world.demand["population"].sum())
+(1406, 42591407)
+>>> graph = world.graph()                      # approximated roads, or graph(osm="x.osm.pbf")
+>>> times = world.travel_times(cutoff_minutes=120)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geodata.datasets import get_path
+from geodata.errors import DataProblem, DataValidationError, HealthplanDataError
+from geodata.io import read_facilities, read_table
+from geodata.schema import DEMAND_AGE_BANDS
+from geodata.settings import STORAGE_CRS
+from geodata.validate import validate_demand, validate_facilities
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from geodata.travel import TravelTimes
+
+__all__ = ["Dataset", "load_dataset"]
+
+_CODE_DTYPES = dict.fromkeys(("code", "parent_code", "county_code", "city_code"), str)
+
+
+@dataclass
+class Dataset:
+    """A validated planning world (see DESIGN.md, "Data contracts").
+
+    Attributes
+    ----------
+    name
+        ``"liaoning"`` or the file name of a user GeoPackage.
+    boundaries
+        Province, city and county polygons: code, name_zh, name_en, level, parent_code, ...
+    townships
+        Township-level units as seat points, with kind, population and provenance flags.
+    demand
+        One point per township-level unit: demand_id, township_code, county_code, city_code,
+        population and age bands.
+    facilities
+        One point per facility: facility_id, name_zh, name_en, tier, county_code, city_code,
+        beds, upgrade_cost_cny, is_proxy, ...
+    seats
+        Province, city and county seat points (used as road-graph nodes).
+    corridors
+        Expressway corridors (ordered county-level places) for the approximated graph.
+    manifest
+        Build manifest (file hashes, counts, parameters) or ``{}``.
+    """
+
+    name: str
+    boundaries: gpd.GeoDataFrame
+    townships: gpd.GeoDataFrame
+    demand: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    seats: gpd.GeoDataFrame
+    corridors: pd.DataFrame | None = None
+    manifest: dict[str, Any] = field(default_factory=dict)
+    _graphs: dict[str, nx.MultiDiGraph[Any]] = field(default_factory=dict, repr=False)
+
+    # --- admin units ---------------------------------------------------------------------
+    @property
+    def province(self) -> BaseGeometry | None:
+        """The province polygon (WGS-84), or None when the dataset has no boundaries."""
+        rows = self.boundaries[self.boundaries["level"] == "province"]
+        if rows.empty:
+            return None
+        return shapely.union_all(rows.geometry.to_numpy())
+
+    @property
+    def admin_units(self) -> gpd.GeoDataFrame:
+        """All admin units in one frame: polygons for province/city/county, township points."""
+        cols = ["code", "name_zh", "name_en", "level", "parent_code"]
+        towns = self.townships.assign(level="township", parent_code=self.townships["county_code"])
+        frames = [self.boundaries[[*cols, "geometry"]], towns[[*cols, "geometry"]]]
+        units = pd.concat(frames, ignore_index=True)
+        return gpd.GeoDataFrame(units, geometry="geometry", crs=STORAGE_CRS)
+
+    def units(self, level: str) -> gpd.GeoDataFrame:
+        """Boundaries of one level (``"city"`` or ``"county"``), indexed by code."""
+        rows = self.boundaries[self.boundaries["level"] == level]
+        return rows.set_index("code", drop=False).sort_index()
+
+    # --- network and travel times ----------------------------------------------------------
+    def graph(
+        self, *, osm: str | Path | None = None, speeds_kph: dict[str, float] | None = None
+    ) -> nx.MultiDiGraph[Any]:
+        """The road graph: real OpenStreetMap roads from `osm`, else the approximated network.
+
+        Built once per (source, speeds) and kept on the object.
+        """
+        key = json.dumps([str(osm) if osm else None, speeds_kph], sort_keys=True)
+        if key not in self._graphs:
+            if osm is not None:
+                from geodata.osm import graph_from_osm
+
+                self._graphs[key] = graph_from_osm(osm, speeds_kph=speeds_kph)
+            else:
+                self._graphs[key] = self._approximated_graph(speeds_kph)
+        return self._graphs[key]
+
+    def _approximated_graph(self, speeds_kph: dict[str, float] | None) -> nx.MultiDiGraph[Any]:
+        from geodata.approx_roads import approximated_graph
+
+        land = self.province
+        if land is None:
+            msg = (
+                f"{self.name}: no province boundary - the approximated road graph needs the "
+                "land polygon; pass osm= with an OpenStreetMap file instead"
+            )
+            raise HealthplanDataError(msg)
+        seats = self.seats[self.seats["level"].isin(["city", "county"])][
+            ["code", "level", "geometry"]
+        ]
+        towns = self.townships.assign(level="township")[["code", "level", "geometry"]]
+        places = gpd.GeoDataFrame(
+            pd.concat([seats, towns], ignore_index=True), geometry="geometry", crs=STORAGE_CRS
+        )
+        graph: nx.MultiDiGraph[Any] = approximated_graph(
+            places, land, self.corridors, speeds_kph=speeds_kph
+        )
+        return graph
+
+    def travel_times(
+        self,
+        *,
+        graph: nx.MultiDiGraph[Any] | None = None,
+        cutoff_minutes: float = 120.0,
+        cache: bool = True,
+    ) -> TravelTimes:
+        """Demand x facility travel-time matrix in minutes (sparse, cut off, cached on disk)."""
+        from geodata.travel import travel_times
+
+        return travel_times(
+            graph if graph is not None else self.graph(),
+            self.demand,
+            self.facilities,
+            cutoff_minutes=cutoff_minutes,
+            cache=cache,
+        )
+
+    # --- reporting ---------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """Counts and totals a planner checks first (used by ``healthplan data info``)."""
+        levels = self.boundaries["level"].value_counts()
+        facilities = self.facilities
+        out: dict[str, Any] = {
+            "dataset": self.name,
+            "cities": int(levels.get("city", 0)),
+            "counties": int(levels.get("county", 0)),
+            "townships": len(self.townships),
+            "township_kinds": _counts(self.townships, "kind"),
+            "population": int(self.demand["population"].sum()),
+            "facilities": len(facilities),
+            "facilities_by_tier": _counts(facilities, "tier"),
+            "proxy_facilities": int(facilities["is_proxy"].astype(bool).sum()),
+            "upgrade_candidates": int(facilities["upgrade_cost_cny"].notna().sum())
+            if "upgrade_cost_cny" in facilities
+            else 0,
+        }
+        if "coord_source" in self.townships:
+            out["township_coord_source"] = _counts(self.townships, "coord_source")
+        for band in DEMAND_AGE_BANDS:
+            if band in self.demand:
+                out[band] = int(self.demand[band].sum())
+        return out
+
+    def to_gpkg(self, path: str | Path) -> Path:
+        """Write the dataset as a GeoPackage (layers admin_units, demand, facilities, seats)."""
+        path = Path(path)
+        self.admin_units.to_file(path, layer="admin_units", driver="GPKG")
+        self.demand.to_file(path, layer="demand", driver="GPKG")
+        self.facilities.to_file(path, layer="facilities", driver="GPKG")
+        self.seats.to_file(path, layer="seats", driver="GPKG")
+        return path
+
+
+def _counts(frame: pd.DataFrame, column: str) -> dict[str, int]:
+    counts = frame[column].value_counts()
+    return {str(k): int(v) for k, v in sorted(counts.items())}
+
+
+def _points_csv(path: Path) -> gpd.GeoDataFrame:
+    df = pd.read_csv(path, dtype=_CODE_DTYPES, encoding="utf-8")
+    geometry = gpd.points_from_xy(df.pop("lon"), df.pop("lat"))
+    return gpd.GeoDataFrame(df, geometry=geometry, crs=STORAGE_CRS)
+
+
+def _demand_from_townships(townships: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    keep = [
+        c
+        for c in (
+            "name_zh",
+            "name_en",
+            "kind",
+            "county_code",
+            "city_code",
+            "population",
+            *DEMAND_AGE_BANDS,
+            "coord_source",
+            "population_source",
+        )
+        if c in townships.columns
+    ]
+    demand = townships[["code", *keep, "geometry"]].rename(columns={"code": "demand_id"})
+    demand.insert(1, "township_code", demand["demand_id"])
+    return gpd.GeoDataFrame(demand, geometry="geometry", crs=STORAGE_CRS)
+
+
+def _load_builtin(name: str) -> Dataset:
+    folder = get_path(name)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    boundaries = gpd.read_file(folder / "boundaries.geojson")
+    for column in ("code", "parent_code"):
+        boundaries[column] = boundaries[column].fillna("").astype(str)
+    townships = _points_csv(folder / "townships.csv")
+    seats = _points_csv(folder / "seats.csv")
+    facilities = _points_csv(folder / "facilities.csv")
+    corridors_path = folder / "corridors.csv"
+    corridors = (
+        pd.read_csv(corridors_path, dtype={"place_adcode": str, "route_code": str})
+        if corridors_path.exists()
+        else None
+    )
+    province = shapely.union_all(boundaries.loc[boundaries["level"] == "province", "geometry"])
+    counties = boundaries.loc[boundaries["level"] == "county", "code"]
+    demand = validate_demand(
+        _demand_from_townships(townships), source=f"{name}/townships.csv", province=province
+    )
+    facilities = validate_facilities(
+        facilities, source=f"{name}/facilities.csv", province=province, counties=counties
+    )
+    return Dataset(
+        name=name,
+        boundaries=boundaries,
+        townships=townships,
+        demand=demand,
+        facilities=facilities,
+        seats=seats,
+        corridors=corridors,
+        manifest=manifest,
+    )
+
+
+def _load_gpkg(path: Path) -> Dataset:
+    units = read_table(path, layer="admin_units")
+    for column in ("code", "parent_code"):
+        if column not in units:
+            raise DataValidationError(
+                [
+                    DataProblem(
+                        f"{path.name} (layer 'admin_units')",
+                        f"column '{column}'",
+                        "missing",
+                        "admin_units needs code, name_zh, name_en, level, parent_code",
+                    )
+                ]
+            )
+        units[column] = units[column].fillna("").astype(str)
+    boundaries = units[units["level"] != "township"].reset_index(drop=True)
+    townships = units[units["level"] == "township"].reset_index(drop=True)
+    townships = townships.assign(county_code=townships["parent_code"])
+    polygons = boundaries.loc[boundaries["level"] == "province", "geometry"]
+    province = shapely.union_all(polygons.to_numpy()) if len(polygons) else None
+    counties = boundaries.loc[boundaries["level"] == "county", "code"]
+    demand = validate_demand(
+        read_table(path, layer="demand"), source=f"{path.name} (layer 'demand')", province=province
+    )
+    facilities = read_facilities(
+        path, layer="facilities", province=province, counties=counties if len(counties) else None
+    )
+    seats = (
+        read_table(path, layer="seats")
+        if "seats" in _layers(path)
+        else gpd.GeoDataFrame(
+            {"code": [], "level": []}, geometry=gpd.GeoSeries([], crs=STORAGE_CRS)
+        )
+    )
+    return Dataset(
+        name=path.name,
+        boundaries=boundaries,
+        townships=townships,
+        demand=demand,
+        facilities=facilities,
+        seats=seats,
+    )
+
+
+def _layers(path: Path) -> list[str]:
+    import pyogrio
+
+    return [str(row[0]) for row in pyogrio.list_layers(path)]
+
+
+def load_dataset(
+    source: str | Path = "liaoning",
+    *,
+    facilities: str | Path | None = None,
+    facilities_layer: str | None = None,
+) -> Dataset:
+    """Load and validate a planning world.
+
+    Parameters
+    ----------
+    source
+        A built-in dataset name (``"liaoning"``) or a GeoPackage with layers ``admin_units``,
+        ``demand`` and ``facilities`` (and optionally ``seats``) in the DESIGN.md contract.
+    facilities
+        A user's real facility table (CSV with lon/lat, GeoPackage layer or GeoJSON) that
+        replaces the dataset's facilities; validated against the dataset's counties and
+        province outline.
+    facilities_layer
+        Layer of `facilities` when it is a GeoPackage (default ``facilities``).
+    """
+    path = Path(source)
+    if path.suffix.lower() == ".gpkg":
+        if not path.exists():
+            msg = f"{path}: dataset file not found - check the path or use a built-in name"
+            raise HealthplanDataError(msg)
+        world = _load_gpkg(path)
+    else:
+        world = _load_builtin(str(source))
+    if facilities is not None:
+        counties = world.boundaries.loc[world.boundaries["level"] == "county", "code"]
+        world.facilities = read_facilities(
+            facilities,
+            layer=facilities_layer,
+            province=world.province,
+            counties=counties if len(counties) else None,
+        )
+    return world

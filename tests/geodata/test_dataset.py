@@ -1,0 +1,150 @@
+"""The shipped Liaoning world, loaded as a user would: counts, totals, flags, graph, times."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+import geodata
+from geodata.dataset import Dataset
+from geodata.errors import DataValidationError, HealthplanDataError
+
+pytestmark = pytest.mark.xdist_group("liaoning")
+
+
+@pytest.fixture(scope="module")
+def world() -> Dataset:
+    return geodata.load_dataset("liaoning")
+
+
+@pytest.fixture(scope="module")
+def graph(world: Dataset) -> nx.MultiDiGraph[Any]:
+    return world.graph()
+
+
+def test_counts_and_census_total(world: Dataset) -> None:
+    summary = world.summary()
+    assert summary["cities"] == 14
+    assert summary["counties"] == 100
+    assert summary["townships"] == 1406
+    assert summary["population"] == 42_591_407
+    bands = world.demand[["pop_0_14", "pop_15_64", "pop_65plus"]].sum(axis=1)
+    assert (bands == world.demand["population"]).all()
+
+
+def test_county_totals_reproduce_census(world: Dataset) -> None:
+    census = world.units("county")["population"].astype(int)
+    split = world.demand.groupby("county_code")["population"].sum()
+    pd.testing.assert_series_equal(
+        split.sort_index(), census.sort_index(), check_names=False, check_index_type=False
+    )
+
+
+def test_codes_are_strings_and_nested(world: Dataset) -> None:
+    units = world.admin_units
+    assert units["code"].map(type).eq(str).all()
+    lengths = units.groupby("level")["code"].apply(lambda s: set(s.str.len()))
+    assert lengths.to_dict() == {"city": {6}, "county": {6}, "province": {6}, "township": {9}}
+    county_codes = set(world.units("county")["code"])
+    assert set(world.demand["county_code"]) <= county_codes
+    # every township code starts with its county code
+    assert (world.demand["township_code"].str[:6] == world.demand["county_code"]).all()
+
+
+def test_facility_tiers_and_flags(world: Dataset) -> None:
+    tiers = world.facilities["tier"].value_counts()
+    kinds = world.townships["kind"].value_counts()
+    assert tiers["township_health_center"] == kinds["town"] + kinds["township"]
+    assert tiers["community_health_center"] == kinds["subdistrict"]
+    assert tiers["county_hospital"] == 100
+    assert (
+        world.facilities.loc[world.facilities["tier"] == "county_hospital", "county_code"].nunique()
+        == 100
+    )
+    city_3a = world.facilities[world.facilities["tier"] == "city_3a"]
+    general = city_3a[city_3a["general_care"].astype(bool)]
+    assert general["city_code"].nunique() == 14
+    assert not city_3a["is_proxy"].astype(bool).all()  # real named hospitals
+    for column in ("is_proxy", "location_source"):
+        assert world.facilities[column].notna().all()
+    assert world.townships["coord_source"].notna().all()
+    assert world.townships["population_source"].notna().all()
+
+
+def test_townships_inside_province(world: Dataset) -> None:
+    province = world.province
+    assert province is not None
+    inside = world.townships.geometry.within(province.buffer(0.02))
+    assert inside.all(), world.townships.loc[~inside, "code"].tolist()
+
+
+def test_graph_is_one_strongly_connected_component(
+    world: Dataset, graph: nx.MultiDiGraph[Any]
+) -> None:
+    assert graph.graph["network_source"] == "approximated"
+    assert nx.is_strongly_connected(graph)
+    classes = {d["highway"] for _, _, d in graph.edges(data=True)}
+    assert {"expressway", "national", "rural", "ferry"} <= classes
+    for _, _, d in graph.edges(data=True):
+        assert d["travel_time"] == pytest.approx(d["length"] / (d["speed_kph"] / 3.6))
+
+
+def test_travel_times_on_liaoning(
+    world: Dataset, graph: nx.MultiDiGraph[Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HEALTHPLAN_CACHE_DIR", str(tmp_path))
+    times = world.travel_times(graph=graph, cutoff_minutes=120)
+    assert times.minutes.shape == (len(world.demand), len(world.facilities))
+    # every township reaches its own health centre (same seat point) in no time
+    demand_ids = list(times.demand_ids)
+    fac_ids = list(times.facility_ids)
+    town = world.townships[world.townships["kind"] == "town"].iloc[0]
+    assert times.lookup(town["code"], f"THC-{town['code']}") == pytest.approx(0.0, abs=1e-9)
+    # Changhai's island towns need the ferry: nothing on the mainland within 30 minutes
+    islands = world.demand[world.demand["county_code"] == "210224"]
+    mainland = world.facilities[world.facilities["county_code"] != "210224"]
+    cols = [fac_ids.index(f) for f in mainland["facility_id"]]
+    for demand_id in islands["demand_id"]:
+        row = times.minutes[[demand_ids.index(demand_id)], :].toarray()[0, cols]
+        reachable = row[row > 0]
+        assert reachable.size == 0 or reachable.min() > 30.0
+    # nearly everybody reaches some county-level hospital within two hours
+    county = world.facilities["tier"].isin(["county_hospital", "county_3a", "city_3a"])
+    dense = times.to_dense()[:, county.to_numpy()]
+    covered = np.isfinite(dense).any(axis=1)
+    share = world.demand["population"].to_numpy()[covered].sum() / 42_591_407
+    assert share > 0.99
+
+
+def test_gpkg_round_trip(world: Dataset, tmp_path: Path) -> None:
+    path = world.to_gpkg(tmp_path / "liaoning.gpkg")
+    again = geodata.load_dataset(path)
+    assert again.summary()["population"] == 42_591_407
+    assert len(again.facilities) == len(world.facilities)
+    assert again.units("county")["code"].tolist() == world.units("county")["code"].tolist()
+
+
+def test_user_facility_table_replaces_proxies(world: Dataset, tmp_path: Path) -> None:
+    table = world.facilities[world.facilities["tier"] == "city_3a"].head(3)
+    csv = pd.DataFrame(table.drop(columns="geometry"))
+    csv["lon"], csv["lat"] = table.geometry.x, table.geometry.y
+    path = tmp_path / "real.csv"
+    csv.to_csv(path, index=False)
+    mine = geodata.load_dataset("liaoning", facilities=path)
+    assert mine.facilities["facility_id"].tolist() == table["facility_id"].tolist()
+    csv.loc[csv.index[0], "county_code"] = "219999"
+    csv.to_csv(path, index=False)
+    with pytest.raises(DataValidationError, match="name counties not in the dataset"):
+        geodata.load_dataset("liaoning", facilities=path)
+
+
+def test_unknown_dataset_lists_names() -> None:
+    with pytest.raises(ValueError, match="available: liaoning"):
+        geodata.load_dataset("atlantis")
+    with pytest.raises(HealthplanDataError, match="dataset file not found"):
+        geodata.load_dataset("missing.gpkg")
