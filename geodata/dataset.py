@@ -85,9 +85,10 @@ class Dataset:
     @property
     def admin_units(self) -> gpd.GeoDataFrame:
         """All admin units in one frame: polygons for province/city/county, township points."""
-        cols = ["code", "name_zh", "name_en", "level", "parent_code"]
+        cols = ["code", "name_zh", "name_en", "level", "parent_code", "kind"]
         towns = self.townships.assign(level="township", parent_code=self.townships["county_code"])
-        frames = [self.boundaries[[*cols, "geometry"]], towns[[*cols, "geometry"]]]
+        polygons = self.boundaries.assign(kind=self.boundaries.get("kind", ""))
+        frames = [polygons[[*cols, "geometry"]], towns[[*cols, "geometry"]]]
         units = pd.concat(frames, ignore_index=True)
         return gpd.GeoDataFrame(units, geometry="geometry", crs=STORAGE_CRS)
 
@@ -164,7 +165,7 @@ class Dataset:
             "cities": int(levels.get("city", 0)),
             "counties": int(levels.get("county", 0)),
             "townships": len(self.townships),
-            "township_kinds": _counts(self.townships, "kind"),
+            "township_kinds": _counts(self.townships, "kind") if "kind" in self.townships else {},
             "population": int(self.demand["population"].sum()),
             "facilities": len(facilities),
             "facilities_by_tier": _counts(facilities, "tier"),

@@ -37,7 +37,7 @@ def plot_overview(
     out: str | Path,
     *,
     graph: nx.MultiDiGraph[Any] | None = None,
-    dpi: int = 110,
+    dpi: int = 80,
 ) -> Path:
     """Draw `world` (and its road graph) to a PNG file and return its path."""
     try:
@@ -92,7 +92,7 @@ def plot_overview(
     )  # fmt: skip
     report = graph.graph.get("build_report", {})
     title = (
-        f"{world.name}: {len(towns):,} township-level units, "
+        f"{world.name.capitalize()}: {len(towns):,} township-level units, "
         f"{int(world.demand['population'].sum()):,} people, "
         f"{len(world.facilities):,} facilities; {graph.number_of_nodes():,}-node "
         f"{graph.graph.get('network_source', 'road')} road graph"

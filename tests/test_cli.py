@@ -46,7 +46,7 @@ HEADER = "facility_id,name_zh,tier,county_code,city_code,lon,lat\n"
     [
         (HEADER + "F1,甲,clinic,210102,210100,123.4,41.8\n", "unknown tiers ('clinic')"),
         (HEADER + "F1,甲,city_3a,210102,210100,116.4,39.9\n", "outside the province"),
-        ("facility_id,tier\nF1,city_3a\n", "missing required column(s)"),
+        ("facility_id,tier,lon,lat\nF1,city_3a,123.4,41.8\n", "missing required column(s)"),
     ],
 )
 def test_validate_bad_facility_tables(tmp_path: Path, content: str, expected: str) -> None:

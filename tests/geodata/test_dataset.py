@@ -90,8 +90,10 @@ def test_graph_is_one_strongly_connected_component(
     assert nx.is_strongly_connected(graph)
     classes = {d["highway"] for _, _, d in graph.edges(data=True)}
     assert {"expressway", "national", "rural", "ferry"} <= classes
+    boarding_s = 30.0 * 60.0  # settings.APPROX_FERRY_BOARDING_MIN
     for _, _, d in graph.edges(data=True):
-        assert d["travel_time"] == pytest.approx(d["length"] / (d["speed_kph"] / 3.6))
+        extra = boarding_s if d["highway"] == "ferry" else 0.0
+        assert d["travel_time"] == pytest.approx(d["length"] / (d["speed_kph"] / 3.6) + extra)
 
 
 def test_travel_times_on_liaoning(
