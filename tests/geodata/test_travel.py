@@ -11,7 +11,7 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import Point
 
-from geodata import settings, travel
+from geodata import _network, settings, travel
 from geodata.errors import DataValidationError, UnreachableError
 from geodata.travel import TravelTimes, travel_times
 
@@ -222,7 +222,7 @@ def test_chunked_dijkstra_gives_the_same_matrix(monkeypatch: pytest.MonkeyPatch)
     facilities = demand.rename(columns={"demand_id": "facility_id"}).iloc[::-2]
     whole = travel_times(graph, demand, facilities, cutoff_minutes=60.0, cache=False)
     # Room for 3 sources per Dijkstra call.
-    monkeypatch.setattr(travel, "_DIJKSTRA_CHUNK_BYTES", 8 * graph.number_of_nodes() * 3)
+    monkeypatch.setattr(_network, "DIJKSTRA_CHUNK_BYTES", 8 * graph.number_of_nodes() * 3)
     chunked = travel_times(graph, demand, facilities, cutoff_minutes=60.0, cache=False)
     assert whole.minutes.nnz > 0
     np.testing.assert_array_equal(chunked.to_dense(), whole.to_dense())
@@ -309,13 +309,13 @@ def test_load_rejects_other_files(tmp_path: Path) -> None:
 class _Spy:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls = 0
-        original = travel._compute_minutes
+        original = travel.compute_minutes
 
         def spy(*args: object, **kwargs: object) -> object:
             self.calls += 1
             return original(*args, **kwargs)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(travel, "_compute_minutes", spy)
+        monkeypatch.setattr(travel, "compute_minutes", spy)
 
 
 def test_cache_hit_miss_and_key_change(monkeypatch: pytest.MonkeyPatch, cache_folder: Path) -> None:
