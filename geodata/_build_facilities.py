@@ -114,13 +114,18 @@ class _Context:
     coords: dict[str, tuple[float, float]]
     seat: dict[str, tuple[float, float]]
     places: dict[str, str]
+    core: dict[str, str]
 
     def point(self, name: str, county: str, city: str, default: str) -> tuple[float, float, str]:
-        """OSM point of a named hospital, else the county seat (``default``), else the city seat."""
+        """OSM point of a named hospital, else the county seat (``default``), else the city seat
+        (or, where the city government sits outside the urban districts, the seat of the
+        city's first district, its historic core: ``core_district_seat``)."""
         if name in self.coords:
             return (*self.coords[name], "osm_nominatim")
-        code, source = (county, default) if county else (city, "city_seat")
-        return (*self.seat[code], source)
+        if county:
+            return (*self.seat[county], default)
+        core = self.core.get(city, city)
+        return (*self.seat[core], "city_seat" if core == city else "core_district_seat")
 
 
 def _read_hospitals(raw: Path) -> pd.DataFrame:
@@ -282,6 +287,7 @@ def build_facilities(raw: Path, admin: AdminUnits, towns: pd.DataFrame) -> pd.Da
         places=place_glossary(
             units["name_zh"].tolist(), units["name_en"].tolist(), units["level"].tolist()
         ),
+        core=_core_districts(admin),
     )
     county_real, city_rows = _place_hospitals(hospitals, admin)
     rows = [*_township_rows(towns), *_county_rows(ctx, county_real), *_city_rows(ctx, city_rows)]
@@ -289,6 +295,21 @@ def build_facilities(raw: Path, admin: AdminUnits, towns: pd.DataFrame) -> pd.Da
     frame["_rank"] = frame["tier"].map({t: i for i, t in enumerate(_TIER_ORDER)})
     frame = frame.sort_values(["_rank", "facility_id"], kind="stable").drop(columns="_rank")
     return frame.reset_index(drop=True)
+
+
+def _core_districts(admin: AdminUnits) -> dict[str, str]:
+    """City code -> first district code, for cities whose seat lies outside its districts
+    (Tieling: the government moved to 凡河新区 in 铁岭县; its hospitals stayed in 银州区)."""
+    units = admin.units
+    ctype = dict(zip(units["code"], units["county_type"], strict=True))
+    cities = units[units["level"] == "city"]
+    core: dict[str, str] = {}
+    for code, lon, lat in zip(cities["code"], cities["lon"], cities["lat"], strict=True):
+        at = _county_at(admin, float(lon), float(lat), str(code))
+        if ctype[at] != "district":
+            members = units[(units["parent_code"] == code) & (units["county_type"] == "district")]
+            core[str(code)] = str(min(members["code"]))
+    return core
 
 
 def _county_at(admin: AdminUnits, lon: float, lat: float, city: str) -> str:

@@ -255,8 +255,11 @@ people in total; their residents live in the farm living areas and committees li
   for general and tcm, false for specialty and maternal_child. Location: the OSM/Nominatim point where
   the coords file has one (`osm_nominatim`, ODbL), else the seat of the file's district/county
   (`district_seat`; 铁法煤业（集团）总医院 at 调兵山市 per the file's notes), else the city seat
-  (`city_seat`; several hospitals then share one point - no artificial offset). `county_code` of
-  city-seat rows is the county containing that seat. Every city has a general-care city_3a facility
+  (`city_seat`; several hospitals then share one point - no artificial offset). Where the city
+  seat lies outside the city's urban districts (铁岭: the government moved to 凡河新区 in 铁岭县),
+  the seat of the city's first district, its historic core, is used instead
+  (`core_district_seat`: 铁岭市中心医院 in 银州区). `county_code` of these rows is the county
+  containing the point. Every city has a general-care city_3a facility
   (a proxy `H-P<city>` would be added at the city seat otherwise):
 
 {_table(per_city)}

@@ -25,6 +25,7 @@ TIERS: Final = (
     "township_health_center",
     "township_central",
     "community_health_center",
+    "community_hospital",
     "county_hospital",
     "county_3a",
     "city_3a",

@@ -1,0 +1,439 @@
+"""Builds the upgrade MILP of `optimizer.upgrade` (formulation in that module's docstring)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from optimizer._milp import Milp, MilpBuilder
+from optimizer._upgrade_eval import entry_mask
+
+if TYPE_CHECKING:
+    from optimizer.upgrade import UpgradeProblem, UpgradeTier
+
+__all__ = ["Built", "build_model"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
+BoolArray = NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Built:
+    """The assembled model and what is needed to read its solution."""
+
+    milp: Milp
+    kind: str
+    n_years: int
+    unreachable: float
+    equity_cost: FloatArray
+    spend_cost: FloatArray
+    pair_site: IntArray
+    pair_tier: IntArray
+    pair_cost: FloatArray
+    x_cols: IntArray  # years x pairs
+    problem: UpgradeProblem
+
+    def decode(self, values: FloatArray) -> dict[str, Any]:
+        """Upgrades per tier, first year per site, costs, and per-year selections."""
+        chosen = values[self.x_cols] > 0.5  # years x pairs
+        names = self.problem.tier_names
+        site_ids = self.problem.base.site_ids
+        final = chosen[-1]
+        upgrades: dict[str, tuple[Hashable, ...]] = {}
+        cost_by_tier: dict[str, float] = {}
+        for ti, name in enumerate(names):
+            pick = final & (self.pair_tier == ti)
+            order = np.sort(self.pair_site[pick])
+            upgrades[name] = tuple(site_ids[j] for j in order)
+            cost_by_tier[name] = float(self.pair_cost[pick].sum())
+        first_year = np.argmax(chosen, axis=0) + 1
+        year = {site_ids[int(self.pair_site[k])]: int(first_year[k]) for k in np.flatnonzero(final)}
+        spent = (chosen.astype(np.float64) * self.pair_cost).sum(axis=1)
+        per_year = np.diff(np.concatenate([[0.0], spent]))
+        n_site = self.problem.base.n_site
+        selected: list[dict[str, BoolArray]] = []
+        for y in range(self.n_years):
+            masks = {}
+            for ti, name in enumerate(names):
+                mask = np.zeros(n_site, dtype=np.bool_)
+                mask[self.pair_site[chosen[y] & (self.pair_tier == ti)]] = True
+                masks[name] = mask
+            selected.append(masks)
+        return {
+            "upgrades": upgrades,
+            "year": dict(sorted(year.items(), key=lambda kv: str(kv[0]))),
+            "cost": float(spent[-1]),
+            "cost_by_tier": cost_by_tier,
+            "cost_by_year": tuple(float(v) for v in per_year),
+            "selected": selected,
+        }
+
+
+def build_model(
+    problem: UpgradeProblem,
+    *,
+    kind: str,
+    budget: float | None,
+    yearly_budgets: Sequence[float] | None,
+    carry_over: bool,
+    equity_group: str | None,
+    unreachable: float,
+) -> Built:
+    """Assemble the MILP for `kind` (coverage, median or minmax)."""
+    tiers = problem.tiers
+    n_years = len(yearly_budgets) if yearly_budgets is not None else 1
+    costs = [np.asarray(t.cost, dtype=np.float64) for t in tiers]
+    pair_site = np.concatenate([np.flatnonzero(np.isfinite(c)) for c in costs]).astype(np.intp)
+    pair_tier = np.concatenate(
+        [np.full(int(np.isfinite(c).sum()), ti, dtype=np.intp) for ti, c in enumerate(costs)]
+    )
+    pair_cost = np.concatenate([c[np.isfinite(c)] for c in costs])
+    n_pairs = pair_site.size
+    b = MilpBuilder()
+    lo_final = np.zeros(n_pairs)
+    position = {sid: j for j, sid in enumerate(problem.base.site_ids)}
+    for ti, tier in enumerate(tiers):
+        for sid in tier.required:
+            lo_final[(pair_site == position[sid]) & (pair_tier == ti)] = 1.0
+    x_cols = np.vstack(
+        [
+            b.add_vars(n_pairs, integer=True, lo=lo_final if y == n_years - 1 else 0.0)
+            for y in range(n_years)
+        ]
+    ).reshape(n_years, n_pairs)
+    _site_and_time_rows(
+        b,
+        x_cols,
+        pair_site=pair_site,
+        pair_cost=pair_cost,
+        budget=budget,
+        yearly_budgets=yearly_budgets,
+        carry_over=carry_over,
+    )
+    final = x_cols[-1]
+    _tier_limit_rows(
+        b, problem, final=final, pair_site=pair_site, pair_tier=pair_tier, pair_cost=pair_cost
+    )
+    needs_y = (
+        kind == "coverage" or equity_group is not None or any(t.min_group_coverage for t in tiers)
+    )
+    equity_terms: list[tuple[IntArray, IntArray, BoolArray, float]] = []
+    for tier in tiers:
+        provides = np.array(
+            [tier.name == t.name or tier.name in t.serves for t in tiers], dtype=np.bool_
+        )[pair_tier]
+        sites_to_pairs = sp.csr_array(
+            (np.ones(int(provides.sum())), (pair_site[provides], np.flatnonzero(provides))),
+            shape=(problem.base.n_site, n_pairs),
+        )
+        if needs_y:
+            for y in range(n_years):
+                terms = _coverage_block(
+                    b,
+                    problem,
+                    tier,
+                    sites_to_pairs=sites_to_pairs,
+                    x=x_cols[y],
+                    in_objective=kind == "coverage",
+                )
+                if y == n_years - 1:
+                    _group_coverage_rows(b, problem, tier, terms)
+                    equity_terms.append((*terms, tier.weight))
+        if kind in ("median", "minmax"):
+            for y in range(n_years):
+                _level_block(
+                    b,
+                    problem,
+                    tier,
+                    sites_to_pairs=sites_to_pairs,
+                    x=x_cols[y],
+                    kind=kind,
+                    unreachable=unreachable,
+                )
+    equity_cost = np.zeros(0)
+    if equity_group is not None:
+        s_col = b.add_vars(1, lo=0.0, hi=1.0)
+        _equity_rows(b, problem, equity_group, s_col, equity_terms)
+    milp = b.build()
+    if equity_group is not None:
+        equity_cost = np.zeros(milp.n_col)
+        equity_cost[s_col] = -1.0
+    spend_cost = np.zeros(milp.n_col)
+    spend_cost[final] = pair_cost
+    return Built(
+        milp=milp,
+        kind=kind,
+        n_years=n_years,
+        unreachable=unreachable,
+        equity_cost=equity_cost,
+        spend_cost=spend_cost,
+        pair_site=pair_site,
+        pair_tier=pair_tier,
+        pair_cost=pair_cost,
+        x_cols=x_cols,
+        problem=problem,
+    )
+
+
+def _site_and_time_rows(
+    b: MilpBuilder,
+    x_cols: IntArray,
+    *,
+    pair_site: IntArray,
+    pair_cost: FloatArray,
+    budget: float | None,
+    yearly_budgets: Sequence[float] | None,
+    carry_over: bool,
+) -> None:
+    n_years, n_pairs = x_cols.shape
+    # One upgrade per site per year (only sites with several candidate tiers need a row).
+    _, inverse, counts = np.unique(pair_site, return_inverse=True, return_counts=True)
+    multi = counts[inverse] > 1
+    if multi.any():
+        _, row_of = np.unique(inverse[multi], return_inverse=True)
+        n_rows = int(row_of.max()) + 1
+        for y in range(n_years):
+            b.add_rows(n_rows, row_of, x_cols[y][multi], 1.0, hi=1.0)
+    # An upgrade stays: x[y] - x[y-1] >= 0.
+    for y in range(1, n_years):
+        rows = np.concatenate([np.arange(n_pairs), np.arange(n_pairs)])
+        cols = np.concatenate([x_cols[y], x_cols[y - 1]])
+        vals = np.concatenate([np.ones(n_pairs), -np.ones(n_pairs)])
+        b.add_rows(n_pairs, rows, cols, vals, lo=0.0)
+    zeros = np.zeros(n_pairs, dtype=np.intp)
+    if yearly_budgets is not None:
+        cumulative = np.cumsum(yearly_budgets)
+        for y in range(n_years):
+            if carry_over:
+                b.add_rows(1, zeros, x_cols[y], pair_cost, hi=float(cumulative[y]))
+            elif y == 0:
+                b.add_rows(1, zeros, x_cols[0], pair_cost, hi=float(yearly_budgets[0]))
+            else:
+                rows = np.zeros(2 * n_pairs, dtype=np.intp)
+                cols = np.concatenate([x_cols[y], x_cols[y - 1]])
+                vals = np.concatenate([pair_cost, -pair_cost])
+                b.add_rows(1, rows, cols, vals, hi=float(yearly_budgets[y]))
+    if budget is not None:
+        b.add_rows(1, zeros, x_cols[-1], pair_cost, hi=float(budget))
+
+
+def _tier_limit_rows(
+    b: MilpBuilder,
+    problem: UpgradeProblem,
+    *,
+    final: IntArray,
+    pair_site: IntArray,
+    pair_tier: IntArray,
+    pair_cost: FloatArray,
+) -> None:
+    for ti, tier in enumerate(problem.tiers):
+        mine = pair_tier == ti
+        cols = final[mine]
+        zeros = np.zeros(cols.size, dtype=np.intp)
+        if tier.budget is not None:
+            b.add_rows(1, zeros, cols, pair_cost[mine], hi=float(tier.budget))
+        if tier.min_upgrades > 0 or tier.max_upgrades is not None:
+            hi = np.inf if tier.max_upgrades is None else float(tier.max_upgrades)
+            b.add_rows(1, zeros, cols, 1.0, lo=float(tier.min_upgrades), hi=hi)
+        for grouping in sorted({*tier.min_upgrades_per_group, *tier.max_upgrades_per_group}):
+            labels = _labels(problem, grouping)
+            site_label = np.searchsorted(labels, problem.site_groups[grouping].astype(str))
+            lo = float(tier.min_upgrades_per_group.get(grouping, 0))
+            hi_value = tier.max_upgrades_per_group.get(grouping)
+            hi = np.inf if hi_value is None else float(hi_value)
+            b.add_rows(labels.size, site_label[pair_site[mine]], cols, 1.0, lo=lo, hi=hi)
+        for grouping, needed in sorted(tier.min_providers_per_group.items()):
+            labels = _labels(problem, grouping)
+            site_label = np.searchsorted(labels, problem.site_groups[grouping].astype(str))
+            existing = np.bincount(
+                site_label[np.asarray(tier.existing, dtype=np.bool_)], minlength=labels.size
+            )
+            provides = np.array(
+                [tier.name == t.name or tier.name in t.serves for t in problem.tiers]
+            )[pair_tier]
+            short = np.maximum(needed - existing, 0).astype(np.float64)
+            b.add_rows(labels.size, site_label[pair_site[provides]], final[provides], 1.0, lo=short)
+
+
+def _labels(problem: UpgradeProblem, grouping: str) -> NDArray[Any]:
+    both = np.concatenate([problem.demand_groups[grouping], problem.site_groups[grouping]]).astype(
+        str
+    )
+    return np.unique(both)
+
+
+def _coverage_block(
+    b: MilpBuilder,
+    problem: UpgradeProblem,
+    tier: UpgradeTier,
+    *,
+    sites_to_pairs: sp.csr_array,
+    x: IntArray,
+    in_objective: bool,
+) -> tuple[IntArray, IntArray, BoolArray]:
+    """y variables and rows for one tier and year; returns (y cols, their rows' demand, base)."""
+    costs = problem.base.costs
+    ok = entry_mask(problem, tier) & (costs.data <= tier.standard_minutes)
+    cover = sp.csr_array((ok.astype(np.float64), costs.indices, costs.indptr), shape=costs.shape)
+    existing = np.asarray(tier.existing, dtype=np.float64)
+    base = np.asarray(cover @ existing, dtype=np.float64) > 0
+    weight = np.asarray(tier.demand_weight, dtype=np.float64)
+    reach = sp.csr_array(cover @ sites_to_pairs)
+    reach.eliminate_zeros()
+    open_rows = np.flatnonzero(~base & (np.diff(reach.indptr) > 0) & (weight > 0))
+    block = sp.csr_array(reach[open_rows])
+    objective = -tier.weight * weight[open_rows] if in_objective else np.zeros(open_rows.size)
+    y = b.add_vars(open_rows.size, cost=objective, lo=0.0, hi=1.0)
+    if in_objective:
+        b.offset -= tier.weight * float(weight[base].sum())
+    n = open_rows.size
+    row_of = np.repeat(np.arange(n), np.diff(block.indptr))
+    rows = np.concatenate([np.arange(n), row_of])
+    cols = np.concatenate([y, x[block.indices]])
+    vals = np.concatenate([np.ones(n), -np.ones(block.indices.size)])
+    b.add_rows(n, rows, cols, vals, hi=0.0)
+    return y, open_rows, base
+
+
+def _group_coverage_rows(
+    b: MilpBuilder,
+    problem: UpgradeProblem,
+    tier: UpgradeTier,
+    terms: tuple[IntArray, IntArray, BoolArray],
+) -> None:
+    y, open_rows, base = terms
+    weight = np.asarray(tier.demand_weight, dtype=np.float64)
+    for grouping, share in sorted(tier.min_group_coverage.items()):
+        labels = _labels(problem, grouping)
+        demand_label = np.searchsorted(labels, problem.demand_groups[grouping].astype(str))
+        total = np.bincount(demand_label, weights=weight, minlength=labels.size)
+        covered = np.bincount(demand_label[base], weights=weight[base], minlength=labels.size)
+        need = share * total - covered
+        rows_needed = need > 1e-9
+        row_id = np.cumsum(rows_needed) - 1
+        label_of_y = demand_label[open_rows]
+        take = rows_needed[label_of_y]
+        b.add_rows(
+            int(rows_needed.sum()),
+            row_id[label_of_y[take]],
+            y[take],
+            weight[open_rows][take],
+            lo=need[rows_needed],
+        )
+
+
+def _equity_rows(
+    b: MilpBuilder,
+    problem: UpgradeProblem,
+    grouping: str,
+    s_col: IntArray,
+    terms: list[tuple[IntArray, IntArray, BoolArray, float]],
+) -> None:
+    labels = _labels(problem, grouping)
+    demand_label = np.searchsorted(labels, problem.demand_groups[grouping].astype(str))
+    total = np.zeros(labels.size)
+    base_total = np.zeros(labels.size)
+    rows: list[IntArray] = []
+    cols: list[IntArray] = []
+    vals: list[FloatArray] = []
+    for tier, (y, open_rows, base, tier_weight) in zip(problem.tiers, terms, strict=True):
+        weight = np.asarray(tier.demand_weight, dtype=np.float64) * tier_weight
+        total += np.bincount(demand_label, weights=weight, minlength=labels.size)
+        base_total += np.bincount(demand_label[base], weights=weight[base], minlength=labels.size)
+        rows.append(demand_label[open_rows])
+        cols.append(y)
+        vals.append(-weight[open_rows])
+    active = total > 0
+    row_id = np.cumsum(active) - 1
+    all_rows = np.concatenate(rows)
+    keep = active[all_rows]
+    # Rows are divided by the group's total so every coefficient is a share (well scaled).
+    scale = np.where(active, total, 1.0)
+    b.add_rows(
+        int(active.sum()),
+        np.concatenate([row_id[active], row_id[all_rows[keep]]]),
+        np.concatenate([np.full(int(active.sum()), s_col[0]), np.concatenate(cols)[keep]]),
+        np.concatenate(
+            [np.ones(int(active.sum())), (np.concatenate(vals) / scale[all_rows])[keep]]
+        ),
+        hi=base_total[active] / total[active],
+    )
+
+
+def _level_block(
+    b: MilpBuilder,
+    problem: UpgradeProblem,
+    tier: UpgradeTier,
+    *,
+    sites_to_pairs: sp.csr_array,
+    x: IntArray,
+    kind: str,
+    unreachable: float,
+) -> None:
+    """Radius (level) variables for the median/minmax objectives, chained form."""
+    costs = problem.base.costs
+    weight = np.asarray(tier.demand_weight, dtype=np.float64)
+    ok = entry_mask(problem, tier)
+    existing = np.asarray(tier.existing, dtype=np.bool_)
+    row_of = np.repeat(np.arange(costs.shape[0]), np.diff(costs.indptr))
+    near = np.full(costs.shape[0], unreachable)
+    at_existing = ok & existing[costs.indices]
+    np.minimum.at(near, row_of[at_existing], costs.data[at_existing])
+    # Candidate entries strictly nearer than the nearest existing provider.
+    cand = ok & (costs.data < near[row_of]) & (weight[row_of] > 0)
+    shifted = sp.csr_array(
+        (np.where(cand, costs.data + 1.0, 0.0), costs.indices, costs.indptr), shape=costs.shape
+    )
+    pair_times = sp.coo_array(shifted @ sites_to_pairs)
+    keep = pair_times.data > 0
+    i = np.asarray(pair_times.row[keep], dtype=np.intp)
+    k = np.asarray(pair_times.col[keep], dtype=np.intp)
+    t = np.asarray(pair_times.data[keep], dtype=np.float64) - 1.0
+    levels, level_of = np.unique(np.stack([i.astype(np.float64), t]), axis=1, return_inverse=True)
+    level_row = levels[0].astype(np.intp)
+    level_time = levels[1]
+    n_levels = level_row.size
+    first = np.ones(n_levels, dtype=np.bool_)
+    first[1:] = level_row[1:] != level_row[:-1]
+    last = np.ones(n_levels, dtype=np.bool_)
+    last[:-1] = first[1:]
+    next_time = np.where(last, near[level_row], np.roll(level_time, -1))
+    delta = next_time - level_time
+    w = tier.weight * weight[level_row]
+    z = b.add_vars(n_levels, cost=w * delta if kind == "median" else 0.0, lo=0.0, hi=np.inf)
+    chain = np.flatnonzero(~first)
+    b.add_rows(
+        n_levels,
+        np.concatenate([np.arange(n_levels), chain, level_of.ravel()]),
+        np.concatenate([z, z[chain - 1], x[k]]),
+        np.concatenate([np.ones(n_levels), -np.ones(chain.size), np.ones(k.size)]),
+        lo=first.astype(np.float64),
+    )
+    has_levels = np.zeros(costs.shape[0], dtype=np.bool_)
+    has_levels[level_row] = True
+    start_time = np.where(has_levels, np.inf, near)
+    np.minimum.at(start_time, level_row[first], level_time[first])
+    live = weight > 0
+    if kind == "median":
+        b.offset += float((tier.weight * weight * start_time).sum())
+        return
+    # minmax: W >= start + sum(delta z) for every demand with weight.
+    fixed_worst = float(start_time[live & ~has_levels].max(initial=0.0))
+    w_col = b.add_vars(1, cost=tier.weight, lo=fixed_worst, hi=np.inf)
+    rows_with = np.flatnonzero(live & has_levels)
+    row_index = np.full(costs.shape[0], -1, dtype=np.intp)
+    row_index[rows_with] = np.arange(rows_with.size)
+    lv = row_index[level_row] >= 0
+    b.add_rows(
+        rows_with.size,
+        np.concatenate([np.arange(rows_with.size), row_index[level_row[lv]]]),
+        np.concatenate([np.full(rows_with.size, w_col[0]), z[lv]]),
+        np.concatenate([np.ones(rows_with.size), -delta[lv]]),
+        lo=start_time[rows_with],
+    )

@@ -1,0 +1,399 @@
+"""Upgrade planning on a world: the thin adapter from geodata frames to `optimizer.upgrade`.
+
+>>> import geodata
+>>> from scenarios.planning import PlanningRules, plan_upgrades
+>>> world = geodata.load_dataset("liaoning")
+>>> result = plan_upgrades(world, PlanningRules(), budget_cny=1.5e9)
+>>> result.plan.status, result.plan.cost <= 1.5e9
+('optimal', True)
+>>> result.upgrades_table().head()          # which sites, why, at what cost per person
+
+Everything here is bookkeeping between ids and frames; the mathematics lives in
+`optimizer.upgrade`, `optimizer.metrics` and `optimizer.explain`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from optimizer.explain import CandidateExplanation, explain_plan
+from optimizer.metrics import TierMetrics, e2sfca, plan_metrics, provider_masks
+from optimizer.upgrade import UpgradePlan, UpgradeProblem, UpgradeTier, solve_upgrades
+from scenarios.defaults import DEFAULT_BEDS, DEFAULT_TIER_RULES, TierRule
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from geodata.dataset import Dataset
+    from geodata.travel import TravelTimes
+
+__all__ = ["PlanResult", "PlanningRules", "build_problem", "plan_upgrades"]
+
+
+@dataclass(frozen=True)
+class PlanningRules:
+    """The planner's rules for one run. Every field has a documented default.
+
+    Attributes
+    ----------
+    tiers
+        Tiers to plan, from `scenarios.defaults.DEFAULT_TIER_RULES`.
+    standard_minutes, upgrade_cost_cny, weight
+        Per-tier overrides of the travel standard, the unit upgrade cost, the objective weight.
+    demand_weight
+        Demand column that weighs people: ``population`` or an age band (``pop_65plus`` for
+        geriatric care, ``pop_0_14`` for paediatrics, ``pop_female_15_49``).
+    within_county
+        Tiers under the county medical community rule (医共体): a township counts as covered
+        only by a provider of its own county.
+    every_county
+        Tiers of which every county and county-level city must end with at least one
+        provider; the urban districts of a city count together as one area.
+    min_county_coverage, min_city_coverage
+        Per-tier minimum covered share of every county / city.
+    min_upgrades, max_upgrades, tier_budget_cny
+        Per-tier count limits and budgets.
+    min_per_county, max_per_county, min_per_city, max_per_city
+        Per-tier limits on the number of upgrades in each county / city.
+    candidate_county_types
+        Per-tier county types whose facilities may be upgraded. Default: county_3a candidates
+        are the hospitals of counties and county-level cities (千县工程 targets county
+        hospitals; urban districts are served by the city's tertiary hospitals).
+    exclude, require
+        Facility ids that must not / must be upgraded (any tier they are candidates for).
+    """
+
+    tiers: tuple[str, ...] = ("township_central", "county_3a")
+    standard_minutes: Mapping[str, float] = field(default_factory=dict)
+    upgrade_cost_cny: Mapping[str, float] = field(default_factory=dict)
+    weight: Mapping[str, float] = field(default_factory=dict)
+    demand_weight: str = "population"
+    within_county: tuple[str, ...] = ()
+    every_county: tuple[str, ...] = ()
+    min_county_coverage: Mapping[str, float] = field(default_factory=dict)
+    min_city_coverage: Mapping[str, float] = field(default_factory=dict)
+    min_upgrades: Mapping[str, int] = field(default_factory=dict)
+    max_upgrades: Mapping[str, int] = field(default_factory=dict)
+    tier_budget_cny: Mapping[str, float] = field(default_factory=dict)
+    min_per_county: Mapping[str, int] = field(default_factory=dict)
+    max_per_county: Mapping[str, int] = field(default_factory=dict)
+    min_per_city: Mapping[str, int] = field(default_factory=dict)
+    max_per_city: Mapping[str, int] = field(default_factory=dict)
+    candidate_county_types: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: {"county_3a": ("county", "county_level_city")}
+    )
+    exclude: tuple[str, ...] = ()
+    require: tuple[str, ...] = ()
+
+    def rule(self, tier: str) -> TierRule:
+        """The default rule of `tier` (raises ValueError naming the valid tiers)."""
+        if tier not in DEFAULT_TIER_RULES:
+            msg = f"unknown planning tier {tier!r} - use {', '.join(DEFAULT_TIER_RULES)}"
+            raise ValueError(msg)
+        return DEFAULT_TIER_RULES[tier]
+
+
+def _site_frame(world: Dataset) -> pd.DataFrame:
+    sites = pd.DataFrame(world.facilities.drop(columns="geometry"))
+    county_type = world.units("county").set_index("code")["county_type"]
+    sites["county_type"] = sites["county_code"].map(county_type).fillna("")
+    sites["general_care"] = sites["general_care"].astype(str).str.lower().isin(["true", "1"])
+    return sites.reset_index(drop=True)
+
+
+def build_problem(world: Dataset, times: TravelTimes, rules: PlanningRules) -> UpgradeProblem:
+    """The `UpgradeProblem` of `rules` on `world` with the travel times `times`."""
+    sites = _site_frame(world)
+    demand = world.demand.reset_index(drop=True)
+    minutes = times.subset(
+        demand_ids=demand["demand_id"].tolist(), facility_ids=sites["facility_id"].tolist()
+    ).minutes
+    if rules.demand_weight not in demand.columns:
+        msg = (
+            f"demand_weight {rules.demand_weight!r} is not a demand column - use population "
+            "or one of pop_0_14, pop_15_64, pop_65plus, pop_female_15_49"
+        )
+        raise ValueError(msg)
+    base_weight = demand[rules.demand_weight].to_numpy(dtype=np.float64)
+    planned = [rules.rule(t) for t in rules.tiers]
+    tiers = []
+    for rule in planned:
+        name = rule.tier
+        providers = sites["tier"].isin(rule.providers)
+        providers &= (sites["tier"] != "city_3a") | sites["general_care"]
+        candidate = sites["tier"].isin(rule.candidates) & ~sites["facility_id"].isin(rules.exclude)
+        allowed = rules.candidate_county_types.get(name)
+        if allowed is not None:
+            candidate &= sites["county_type"].isin(allowed)
+        unit_cost = rules.upgrade_cost_cny.get(name, rule.upgrade_cost_cny)
+        cost = (
+            np.full(len(sites), float(unit_cost))
+            if unit_cost is not None
+            else pd.to_numeric(sites["upgrade_cost_cny"], errors="coerce").to_numpy()
+        )
+        weight = base_weight.copy()
+        if rule.demand_kinds is not None:
+            weight[~demand["kind"].isin(rule.demand_kinds).to_numpy()] = 0.0
+        required = [f for f in rules.require if f in set(sites.loc[candidate, "facility_id"])]
+        tiers.append(
+            UpgradeTier(
+                name=name,
+                standard_minutes=float(rules.standard_minutes.get(name, rule.standard_minutes)),
+                existing=providers.to_numpy(),
+                cost=np.where(candidate.to_numpy(), cost, np.nan),
+                serves=tuple(t for t in rule.serves if t in rules.tiers),
+                weight=float(rules.weight.get(name, 1.0)),
+                demand_weight=weight,
+                within_group="county" if name in rules.within_county else None,
+                budget=rules.tier_budget_cny.get(name),
+                min_upgrades=int(rules.min_upgrades.get(name, 0)),
+                max_upgrades=rules.max_upgrades.get(name),
+                min_group_coverage=_per_group(
+                    rules.min_county_coverage.get(name), rules.min_city_coverage.get(name)
+                ),
+                min_upgrades_per_group=_per_group(
+                    rules.min_per_county.get(name), rules.min_per_city.get(name)
+                ),
+                max_upgrades_per_group=_per_group(
+                    rules.max_per_county.get(name), rules.max_per_city.get(name)
+                ),
+                min_providers_per_group={"county_area": 1} if name in rules.every_county else {},
+                required=required,
+            )
+        )
+    return UpgradeProblem.from_matrix(
+        minutes,
+        tiers=tiers,
+        population=base_weight,
+        demand_ids=demand["demand_id"].tolist(),
+        site_ids=sites["facility_id"].tolist(),
+        demand_groups={
+            "county": demand["county_code"].to_numpy(),
+            "city": demand["city_code"].to_numpy(),
+            "county_area": _county_area(world, demand),
+        },
+        site_groups={
+            "county": sites["county_code"].to_numpy(),
+            "city": sites["city_code"].to_numpy(),
+            "county_area": _county_area(world, sites),
+        },
+    )
+
+
+def _county_area(world: Dataset, frame: pd.DataFrame) -> np.ndarray:
+    """County code for counties and county-level cities; ``urban-<city code>`` for districts.
+
+    The every-county rule uses it: a city's urban districts are one area, served by the
+    city's tertiary hospitals, not counties that each need their own county_3a hospital.
+    """
+    county_type = world.units("county").set_index("code")["county_type"]
+    district = frame["county_code"].map(county_type).eq("district").to_numpy()
+    urban = "urban-" + frame["city_code"].astype(str)
+    return np.where(district, urban.to_numpy(), frame["county_code"].to_numpy()).astype(str)
+
+
+def _per_group(county: Any, city: Any) -> dict[str, Any]:
+    out = {}
+    if county is not None:
+        out["county"] = county
+    if city is not None:
+        out["city"] = city
+    return out
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """A solved plan with everything reported about it."""
+
+    world: Dataset
+    rules: PlanningRules
+    problem: UpgradeProblem
+    plan: UpgradePlan
+    before: dict[str, TierMetrics]
+    after: dict[str, TierMetrics]
+    explanations: list[CandidateExplanation]
+
+    def upgrades_table(self) -> pd.DataFrame:
+        """One row per proposed upgrade: where, to what, cost, year, gain, reason."""
+        rows = [e for e in self.explanations if e.chosen]
+        sites = self.world.facilities.set_index("facility_id")
+        table = pd.DataFrame(
+            {
+                "facility_id": [str(e.site_id) for e in rows],
+                "to_tier": [e.tier for e in rows],
+                "upgrade_cost_cny": [e.cost for e in rows],
+                "year": [self.plan.year.get(e.site_id, 1) for e in rows],
+                "newly_covered": [e.newly_covered for e in rows],
+                "loss_if_dropped": [e.loss_if_dropped for e in rows],
+                "cost_per_person_cny": [e.cost_per_person for e in rows],
+                "reason": [e.reason for e in rows],
+            }
+        )
+        info = sites.loc[
+            table["facility_id"], ["name_zh", "name_en", "tier", "county_code", "city_code"]
+        ]
+        info = info.rename(columns={"tier": "from_tier"}).reset_index(drop=True)
+        out = pd.concat([table[["facility_id"]], info, table.drop(columns="facility_id")], axis=1)
+        ordered: pd.DataFrame = out.sort_values(["to_tier", "year", "facility_id"])
+        return ordered.reset_index(drop=True)
+
+    def rejected_table(self) -> pd.DataFrame:
+        """Candidates not upgraded, best value first, with the reason."""
+        rows = [e for e in self.explanations if not e.chosen]
+        table = pd.DataFrame(
+            {
+                "facility_id": [str(e.site_id) for e in rows],
+                "tier": [e.tier for e in rows],
+                "gain_if_added": [e.loss_if_dropped for e in rows],
+                "cost_per_person_cny": [e.cost_per_person for e in rows],
+                "reason": [e.reason for e in rows],
+            }
+        )
+        return table.sort_values(["cost_per_person_cny", "facility_id"]).reset_index(drop=True)
+
+    def county_table(self) -> pd.DataFrame:
+        """Covered share per county and tier, before and after."""
+        counties = self.world.units("county")[["code", "name_zh", "name_en", "parent_code"]]
+        table = counties.rename(columns={"code": "county_code", "parent_code": "city_code"})
+        table = pd.DataFrame(table).reset_index(drop=True)
+        for name in self.problem.tier_names:
+            for label, metrics in (("before", self.before), ("after", self.after)):
+                shares = metrics[name].group_shares
+                table[f"{name}_share_{label}"] = table["county_code"].map(shares)
+        return table
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-friendly summary: status, cost, and metrics per tier before and after."""
+        plan = self.plan
+        return {
+            "status": str(plan.status),
+            "objective": plan.objective,
+            "gap": plan.gap,
+            "cost_cny": plan.cost,
+            "cost_by_tier_cny": dict(plan.cost_by_tier),
+            "cost_by_year_cny": list(plan.cost_by_year),
+            "upgrades": {k: len(v) for k, v in plan.upgrades.items()},
+            "runtime_s": plan.runtime_s,
+            "solver": plan.solver,
+            "message": plan.message,
+            "stages": dict(plan.stages),
+            "tiers": {
+                name: {"before": self.before[name].as_dict(), "after": self.after[name].as_dict()}
+                for name in self.problem.tier_names
+            },
+        }
+
+    def accessibility(self) -> pd.DataFrame:
+        """E2SFCA accessibility (beds per 1,000 people) per township and tier, before/after."""
+        sites = _site_frame(self.world)
+        beds = pd.to_numeric(sites["beds"], errors="coerce")
+        upgraded_to = sites["tier"].copy()
+        for name, ids in self.plan.upgrades.items():
+            upgraded_to[sites["facility_id"].isin([str(i) for i in ids])] = name
+        out = pd.DataFrame({"demand_id": list(self.problem.base.demand_ids)})
+        for label, upgrades, tiers in (
+            ("before", None, sites["tier"]),
+            ("after", self.plan.upgrades, upgraded_to),
+        ):
+            serving_by_tier = provider_masks(self.problem, upgrades)
+            capacity = beds.fillna(tiers.map(DEFAULT_BEDS)).fillna(0.0).to_numpy()
+            for tier in self.problem.tiers:
+                supply = np.where(serving_by_tier[tier.name], capacity, 0.0)
+                out[f"{tier.name}_e2sfca_{label}"] = e2sfca(
+                    self.problem.base.costs,
+                    supply,
+                    np.asarray(tier.demand_weight),
+                    catchment_minutes=tier.standard_minutes,
+                )
+        return out
+
+    def facility_status(self) -> gpd.GeoDataFrame:
+        """Facilities with ``status`` (existing | upgraded | candidate | other), ``plan_tier``
+        and ``reason`` (the contract of the map layer)."""
+        sites = self.world.facilities.copy()
+        sites["status"] = "other"
+        sites["plan_tier"] = sites["tier"]
+        sites["reason"] = ""
+        index = {fid: i for i, fid in enumerate(sites["facility_id"])}
+        for tier in self.problem.tiers:
+            existing = np.asarray(tier.existing)
+            candidate = np.isfinite(np.asarray(tier.cost, dtype=np.float64))
+            sites.loc[existing & (sites["status"] == "other").to_numpy(), "status"] = "existing"
+            sites.loc[candidate & (sites["status"] == "other").to_numpy(), "status"] = "candidate"
+        for e in self.explanations:
+            if e.chosen:
+                i = index[str(e.site_id)]
+                sites.iloc[i, sites.columns.get_loc("status")] = "upgraded"
+                sites.iloc[i, sites.columns.get_loc("plan_tier")] = e.tier
+                sites.iloc[i, sites.columns.get_loc("reason")] = e.reason
+        return sites
+
+    def demand_status(self, tier: str) -> gpd.GeoDataFrame:
+        """Demand with the serving facility, minutes and coverage at `tier` after the plan."""
+        metrics = self.after[tier]
+        site_ids = np.array(self.problem.base.site_ids, dtype=object)
+        serving = site_ids[metrics.nearest_site]
+        serving[metrics.nearest_site < 0] = None
+        demand = self.world.demand.copy()
+        demand["serving_facility_id"] = serving
+        demand["travel_minutes"] = metrics.nearest_minutes
+        demand["standard_minutes"] = metrics.standard_minutes
+        demand["covered"] = metrics.nearest_minutes <= metrics.standard_minutes
+        return demand
+
+
+def plan_upgrades(
+    world: Dataset,
+    rules: PlanningRules | None = None,
+    *,
+    objective: str = "coverage",
+    budget_cny: float | None = None,
+    yearly_budgets_cny: list[float] | None = None,
+    carry_over: bool = False,
+    equity_group: str = "county",
+    times: TravelTimes | None = None,
+    graph: nx.MultiDiGraph[Any] | None = None,
+    cutoff_minutes: float = 120.0,
+    solver: str = "highs",
+    time_limit_s: float | None = None,
+    mip_gap: float | None = None,
+) -> PlanResult:
+    """Solve an upgrade plan on `world` and report it (see `optimizer.upgrade.solve_upgrades`).
+
+    Travel times are computed (and cached) on the world's graph unless `times` is given;
+    demand that reaches no provider within `cutoff_minutes` counts at the cutoff in the
+    median and minmax objectives.
+    """
+    rules = rules or PlanningRules()
+    if times is None:
+        times = world.travel_times(graph=graph, cutoff_minutes=cutoff_minutes)
+    problem = build_problem(world, times, rules)
+    plan = solve_upgrades(
+        problem,
+        objective=objective,
+        budget=budget_cny,
+        yearly_budgets=yearly_budgets_cny,
+        carry_over=carry_over,
+        equity_group=equity_group,
+        unreachable_minutes=times.cutoff_minutes,
+        solver=solver,
+        time_limit=time_limit_s,
+        mip_gap=mip_gap,
+    )
+    before = plan_metrics(problem)
+    after = plan_metrics(problem, plan.upgrades)
+    return PlanResult(
+        world=world,
+        rules=rules,
+        problem=problem,
+        plan=plan,
+        before=before,
+        after=after,
+        explanations=explain_plan(problem, plan),
+    )
