@@ -13,7 +13,9 @@ Statuses come from each solver's own result, never from PuLP's summary status:
 from __future__ import annotations
 
 import math
+import os
 import re
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,18 +74,39 @@ def run_milp(
 def solver_label(solver: str) -> str:
     """Name and version of ``solver`` without running it (CBC reports its version in a run)."""
     if solver == "highs":
-        import highspy
-
-        h = highspy.Highs()  # type: ignore[no-untyped-call]
+        h = _highs()
         return f"HiGHS {h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
     return "CBC"
 
 
-def new_highs(*, time_limit: float | None, mip_gap: float | None) -> Any:
-    """A silent, seeded ``highspy.Highs`` with the time limit and relative gap set."""
+def _highs() -> Any:
+    """A ``highspy.Highs``; the first one in a process prints a banner on file descriptor 1,
+    which would corrupt machine-readable output (``healthplan ... --json``), so that one is
+    built with stdout pointed at /dev/null."""
     import highspy
 
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    global _BANNER_SHOWN  # noqa: PLW0603 - once per process, by design
+    if _BANNER_SHOWN:
+        return highspy.Highs()  # type: ignore[no-untyped-call]
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as sink:
+            os.dup2(sink.fileno(), 1)
+            h = highspy.Highs()  # type: ignore[no-untyped-call]
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    _BANNER_SHOWN = True
+    return h
+
+
+_BANNER_SHOWN = False
+
+
+def new_highs(*, time_limit: float | None, mip_gap: float | None) -> Any:
+    """A silent, seeded ``highspy.Highs`` with the time limit and relative gap set."""
+    h = _highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
     if time_limit is not None:

@@ -268,6 +268,26 @@ class PlanResult:
                 table[f"{name}_share_{label}"] = table["county_code"].map(shares)
         return table
 
+    def county_summary(self, tier: str) -> pd.DataFrame:
+        """Per county at `tier` after the plan: county_code, coverage_share, covered_population,
+        population (the map layer's choropleth input)."""
+        metrics = self.after[tier]
+        weight = np.asarray(self.problem.tier(tier).demand_weight, dtype=np.float64)
+        frame = pd.DataFrame(
+            {
+                "county_code": self.world.demand["county_code"].to_numpy(),
+                "population": weight,
+                "covered_population": np.where(
+                    metrics.nearest_minutes <= metrics.standard_minutes, weight, 0.0
+                ),
+            }
+        )
+        table = frame.groupby("county_code", as_index=False).sum()
+        table["coverage_share"] = np.where(
+            table["population"] > 0, table["covered_population"] / table["population"], np.nan
+        )
+        return table
+
     def summary(self) -> dict[str, Any]:
         """JSON-friendly summary: status, cost, and metrics per tier before and after."""
         plan = self.plan

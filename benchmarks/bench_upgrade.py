@@ -1,0 +1,96 @@
+"""Upgrade planning on the shipped Liaoning world: solve time per objective and rule set.
+
+Target (issue 4): the two-tier model with every option on solves to proven optimum in < 10 s
+on 2 cores. Each case is solved 3 times; the table gives the median wall time of
+`optimizer.upgrade.solve_upgrades` (model build + solver), the status and the gap.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from typing import Any
+
+_REPEATS = 3
+
+
+def _cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    every = {
+        "tiers": ("township_central", "county_3a", "community_hospital"),
+        "within_county": ("county_3a",),
+        "every_county": ("county_3a",),
+        "min_county_coverage": {"township_central": 0.5},
+        "max_per_county": {"township_central": 3},
+    }
+    return [
+        ("coverage, 2 tiers, 1.5 bn", {}, {"objective": "coverage", "budget_cny": 1.5e9}),
+        (
+            "coverage, 3 tiers, every option on, 20 bn",
+            every,
+            {"objective": "coverage", "budget_cny": 2e10},
+        ),
+        (
+            "coverage, 2 tiers, 5-year phasing, 0.3 bn/yr",
+            {},
+            {"objective": "coverage", "yearly_budgets_cny": [3e8] * 5},
+        ),
+        ("median, 2 tiers, 1.5 bn", {}, {"objective": "median", "budget_cny": 1.5e9}),
+        ("minmax, 2 tiers, 1.5 bn", {}, {"objective": "minmax", "budget_cny": 1.5e9}),
+        ("equity (1 % stage gaps), 1.5 bn", {}, {"objective": "equity", "budget_cny": 1.5e9}),
+        (
+            "lexicographic (1 % stage gaps), 1.5 bn",
+            {},
+            {"objective": "lexicographic", "budget_cny": 1.5e9},
+        ),
+    ]
+
+
+def main() -> str:
+    """Run every case on Liaoning; print and return a markdown section."""
+    import geodata
+    from scenarios.planning import PlanningRules, plan_upgrades
+
+    world = geodata.load_dataset("liaoning")
+    times = world.travel_times(cutoff_minutes=120)
+    rows = []
+    for label, rules, options in _cases():
+        seconds = []
+        for _ in range(_REPEATS):
+            start = time.perf_counter()
+            result = plan_upgrades(world, PlanningRules(**rules), times=times, **options)
+            seconds.append(time.perf_counter() - start)
+        plan = result.plan
+        counts = ", ".join(f"{k} {len(v)}" for k, v in plan.upgrades.items())
+        rows.append(
+            f"| {label} | {plan.status} | {plan.gap:.2%} | {statistics.median(seconds):.2f} | "
+            f"{plan.runtime_s:.2f} | {counts} | {plan.cost / 1e9:.2f} |"
+        )
+    machine = (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
+    text = "\n".join(
+        [
+            "## upgrade - Liaoning upgrade plans (`scenarios.planning.plan_upgrades`)",
+            "",
+            (
+                f"1,406 townships x 1,543 facilities, 120-minute travel-time matrix (cached); "
+                f"median of {_REPEATS} runs on {machine}. Wall time includes metrics and "
+                "explanations; solve = `solve_upgrades` alone (last run). Target: every option on, "
+                "proven optimal, < 10 s."
+            ),
+            "",
+            "| case | status | gap | wall median (s) | solve (s) | upgrades | cost (bn CNY) |",
+            "|---|---|---:|---:|---:|---|---:|",
+            *rows,
+            "",
+        ]
+    )
+    print(text)
+    return text
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Upgrade planning on the real Liaoning world through the Python API (issue 4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import geodata
+from geodata.dataset import Dataset
+from geodata.travel import TravelTimes
+from optimizer.metrics import plan_metrics
+from scenarios.planning import PlanningRules, build_problem, plan_upgrades
+
+pytestmark = pytest.mark.xdist_group("liaoning")
+
+
+@pytest.fixture(scope="module")
+def world() -> Dataset:
+    return geodata.load_dataset("liaoning")
+
+
+@pytest.fixture(scope="module")
+def times(world: Dataset, tmp_path_factory: pytest.TempPathFactory) -> TravelTimes:
+    from geodata.travel import travel_times
+
+    folder: Path = tmp_path_factory.mktemp("cache")
+    return travel_times(
+        world.graph(), world.demand, world.facilities, cutoff_minutes=120, cache_dir=folder
+    )
+
+
+def test_baseline_plan_is_optimal_and_consistent(world: Dataset, times: TravelTimes) -> None:
+    result = plan_upgrades(world, PlanningRules(), budget_cny=1.5e9, times=times)
+    plan = result.plan
+    assert plan.status == "optimal"
+    assert plan.cost <= 1.5e9
+    assert plan.cost == pytest.approx(
+        20e6 * len(plan.upgrades["township_central"]) + 350e6 * len(plan.upgrades["county_3a"])
+    )
+    # objective = covered population summed over the two tiers, as the metrics count it
+    covered = sum(m.covered_population for m in result.after.values())
+    assert plan.objective == pytest.approx(covered)
+    for name in ("township_central", "county_3a"):
+        assert result.after[name].covered_population > result.before[name].covered_population
+    # every chosen upgrade newly covers someone; explanations agree with the plan
+    table = result.upgrades_table()
+    assert len(table) == len(plan.upgraded_sites)
+    assert (table["newly_covered"] > 0).all()
+    assert set(table["from_tier"]) <= {"township_health_center", "county_hospital"}
+    assert table["reason"].str.contains("newly covers").all()
+    # county_3a candidates are county hospitals of counties and county-level cities only
+    county_types = world.units("county").set_index("code")["county_type"]
+    upgraded_3a = table[table["to_tier"] == "county_3a"]
+    assert upgraded_3a["county_code"].map(county_types).isin(["county", "county_level_city"]).all()
+
+
+def test_more_budget_never_covers_less(world: Dataset, times: TravelTimes) -> None:
+    values = [
+        plan_upgrades(world, PlanningRules(), budget_cny=b, times=times).plan.objective
+        for b in (0.0, 5e8, 1.5e9, 4e9)
+    ]
+    assert values == sorted(values)
+    assert values[0] == pytest.approx(
+        sum(
+            m.covered_population
+            for m in plan_metrics(build_problem(world, times, PlanningRules())).values()
+        )
+    )
+
+
+def test_medical_community_rule_lowers_county_tier_coverage(
+    world: Dataset, times: TravelTimes
+) -> None:
+    free = plan_upgrades(world, PlanningRules(), budget_cny=1.5e9, times=times)
+    community = plan_upgrades(
+        world, PlanningRules(within_county=("county_3a",)), budget_cny=1.5e9, times=times
+    )
+    assert (
+        community.before["county_3a"].covered_population
+        < free.before["county_3a"].covered_population
+    )
+    assert community.plan.objective <= free.plan.objective
+
+
+def test_every_county_rule_explained_then_met(world: Dataset, times: TravelTimes) -> None:
+    rules = PlanningRules(every_county=("county_3a",))
+    short = plan_upgrades(world, rules, budget_cny=1.5e9, times=times)
+    assert short.plan.status == "infeasible"
+    assert "giving every county_area 1 provider(s) costs at least" in short.plan.message
+    met = plan_upgrades(world, rules, budget_cny=2e10, times=times)
+    assert met.plan.status == "optimal"
+    problem = met.problem
+    tier = problem.tier("county_3a")
+    site_area = problem.site_groups["county_area"]
+    upgraded = np.isin(np.array(problem.base.site_ids), list(met.plan.upgrades["county_3a"]))
+    providing = np.asarray(tier.existing) | upgraded
+    for area in np.unique(problem.demand_groups["county_area"]):
+        assert providing[site_area == area].any(), area
+
+
+def test_map_contract_and_tables(world: Dataset, times: TravelTimes) -> None:
+    result = plan_upgrades(world, PlanningRules(), budget_cny=1.5e9, times=times)
+    sites = result.facility_status()
+    assert set(sites["status"]) == {"existing", "upgraded", "candidate", "other"}
+    assert (sites["status"] == "upgraded").sum() == len(result.plan.upgraded_sites)
+    demand = result.demand_status("township_central")
+    assert demand["covered"].sum() > 0
+    covered_pop = demand.loc[demand["covered"], "population"].sum()
+    assert covered_pop == pytest.approx(result.after["township_central"].covered_population)
+    counties = result.county_table()
+    assert len(counties) == 100
+    assert (counties["county_3a_share_after"] >= counties["county_3a_share_before"] - 1e-12).all()
+    access = result.accessibility()
+    assert len(access) == len(world.demand)
+    assert (access.drop(columns="demand_id") >= 0).all().all()
+
+
+def test_county_summary_agrees_with_county_table(world: Dataset, times: TravelTimes) -> None:
+    result = plan_upgrades(world, PlanningRules(), budget_cny=1.5e9, times=times)
+    summary = result.county_summary("county_3a").set_index("county_code")["coverage_share"]
+    table = result.county_table().set_index("county_code")["county_3a_share_after"]
+    np.testing.assert_allclose(summary.loc[table.index].to_numpy(), table.to_numpy())
+    total = result.county_summary("county_3a")["covered_population"].sum()
+    assert total == pytest.approx(result.after["county_3a"].covered_population)
