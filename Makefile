@@ -11,7 +11,7 @@ RAW ?= ../shared/data/raw
 .PHONY: help venv sysdeps demo test lint format bench data clean
 
 help:
-	@echo "make demo   - create .venv, install, build the Liaoning world and write its overview"
+	@echo "make demo   - create .venv, install, plan the Liaoning baseline, write its map"
 	@echo "make test   - create .venv, install dev extras, run the whole test suite"
 	@echo "make lint   - ruff check, ruff format --check, mypy"
 	@echo "make bench  - run benchmarks, write benchmarks/RESULTS.md"
@@ -46,6 +46,7 @@ sysdeps:
 demo: $(STAMP) sysdeps
 	$(VENV)/bin/healthplan data info liaoning
 	$(PY) -m geodata.overview --out out/liaoning_overview.png
+	$(PY) examples/liaoning_baseline_map.py out/baseline
 
 test: $(STAMP) sysdeps
 	$(PY) -m pytest -n 2 --dist loadgroup
