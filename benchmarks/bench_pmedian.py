@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import platform
 import statistics
 import time
 import warnings
@@ -32,6 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
+from benchmarks import machine_line
 from optimizer import Problem, solve
 
 __all__ = ["FULL", "QUICK", "instance", "main"]
@@ -146,10 +145,7 @@ def main(
         )
         print(rows[-1], flush=True)
     geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
-    machine = (
-        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}"
-    )
+    machine = machine_line()
     any_capped = any("> " in r for r in rows)
     text = "\n".join(
         [

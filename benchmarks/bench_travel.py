@@ -9,8 +9,6 @@ demand and facilities and pass it to `run`.
 
 from __future__ import annotations
 
-import os
-import platform
 import statistics
 import tempfile
 import time
@@ -22,6 +20,7 @@ import numpy as np
 from pyproj import Transformer
 from scipy.spatial import Delaunay
 
+from benchmarks import machine_line
 from geodata import settings
 from geodata.travel import travel_times
 
@@ -137,10 +136,7 @@ def run(
             raise RuntimeError("the second call with equal inputs missed the cache")
 
     n_d, n_f = result.shape
-    machine = (
-        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}"
-    )
+    machine = machine_line()
     lines = [
         f"### {label}",
         "",

@@ -7,11 +7,11 @@ on 2 cores. Each case is solved 3 times; the table gives the median wall time of
 
 from __future__ import annotations
 
-import os
-import platform
 import statistics
 import time
 from typing import Any
+
+from benchmarks import machine_line
 
 _REPEATS = 3
 
@@ -67,10 +67,7 @@ def main() -> str:
             f"| {label} | {plan.status} | {plan.gap:.2%} | {statistics.median(seconds):.2f} | "
             f"{plan.runtime_s:.2f} | {counts} | {plan.cost / 1e9:.2f} |"
         )
-    machine = (
-        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}"
-    )
+    machine = machine_line()
     text = "\n".join(
         [
             "## upgrade - Liaoning upgrade plans (`scenarios.planning.plan_upgrades`)",

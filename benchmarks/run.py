@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
-import platform
 import re
 from pathlib import Path
+
+from benchmarks import machine_line
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "RESULTS.md"
@@ -44,10 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in names:
         module = importlib.import_module(f"benchmarks.bench_{name}")
         sections[name] = module.main().rstrip() + "\n"
-    machine = (
-        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}"
-    )
+    machine = machine_line()
     parts = [
         "# Benchmark results\n",
         (
