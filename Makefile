@@ -4,8 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
-# Debian packages the project needs at run time: Chromium (PNG map export), a CJK font.
-DEB_PACKAGES := chromium fonts-wqy-microhei
+# Debian packages the project needs: Chromium (PNG map export), a CJK font, Pango (WeasyPrint
+# briefing PDFs) and poppler-utils (pdftoppm, the tests render briefing PDFs to images).
+DEB_PACKAGES := chromium fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
 RAW ?= ../shared/data/raw
 
 .PHONY: help venv sysdeps demo test lint format bench data clean
@@ -46,7 +47,8 @@ sysdeps:
 demo: $(STAMP) sysdeps
 	$(VENV)/bin/healthplan data info liaoning
 	$(PY) -m geodata.overview --out out/liaoning_overview.png
-	$(PY) examples/liaoning_baseline_map.py out/baseline
+	$(VENV)/bin/healthplan run baseline -o out/baseline --force
+	@echo "Open out/baseline/map.html in a browser (offline); slide image out/baseline/map.png."
 
 test: $(STAMP) sysdeps
 	$(PY) -m pytest -n 2 --dist loadgroup

@@ -80,6 +80,7 @@ __all__ = [
     "UpgradePlan",
     "UpgradeProblem",
     "UpgradeTier",
+    "check_upgrades",
     "solve_upgrades",
 ]
 
@@ -360,6 +361,25 @@ class UpgradePlan:
     def upgraded_sites(self) -> tuple[Hashable, ...]:
         """All upgraded site ids, tier by tier."""
         return tuple(s for sites in self.upgrades.values() for s in sites)
+
+
+def check_upgrades(
+    problem: UpgradeProblem,
+    *,
+    budget: float | None = None,
+    yearly_budgets: Sequence[float] | None = None,
+) -> str:
+    """Why no plan can exist, found without solving (``""`` when the checks pass).
+
+    The same checks `solve_upgrades` runs first: required sites against budgets and count
+    limits, minimum counts against candidates, group rules against the candidates in reach,
+    minimum coverage shares against what upgrading every candidate would reach. Passing them
+    does not prove feasibility; the solver has the last word.
+    """
+    from optimizer._upgrade_checks import explain_infeasible
+
+    years = list(yearly_budgets) if yearly_budgets is not None else None
+    return explain_infeasible(problem, budget=budget, yearly_budgets=years)
 
 
 def solve_upgrades(

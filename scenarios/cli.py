@@ -7,16 +7,20 @@ Errors a user can cause (bad files, bad data) print one line on stderr and exit 
 from __future__ import annotations
 
 import json
+import math
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from geodata.errors import HealthplanDataError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["app"]
 
@@ -51,6 +55,218 @@ def _fail(exc: Exception) -> None:
 
 def _emit_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors a user causes and gets one line for (bugs keep their traceback)."""
+    from optimizer.errors import OptimizerError
+    from scenarios.compare import CompareError
+    from scenarios.png import ExportError
+    from scenarios.scenario import ScenarioError
+
+    return (ScenarioError, HealthplanDataError, CompareError, OptimizerError, ExportError, OSError)
+
+
+def _progress() -> Callable[[str], None]:
+    def show(line: str) -> None:
+        _err.print(f"[dim]- {line}[/]", highlight=False)
+
+    return show
+
+
+def _default_out(scenario: str, kind: str = "") -> Path:
+    stem = Path(scenario).stem if scenario.endswith(".toml") else Path(scenario).name
+    return Path("out") / f"{stem}{kind}"
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _minutes(value: float | None) -> str:
+    return "beyond cutoff" if value is None else f"{value:.1f}"
+
+
+_OUTPUT_HELP = "Result folder (default out/<scenario name>)."
+_FORCE_HELP = "Replace the output folder if it exists."
+_JSON_HELP = "Print JSON on stdout."
+
+
+@app.command("run")
+def run(
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario file (.toml) or preset name, e.g. baseline.")
+    ],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=_OUTPUT_HELP)] = None,
+    force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
+    png: Annotated[
+        bool, typer.Option("--png/--no-png", help="Render map.png in headless Chromium.")
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
+) -> None:
+    """Solve a scenario and write its result folder: plan.gpkg, upgrades.csv, summary.json,
+    maps and briefings. An existing folder is kept unless --force."""
+    from scenarios.runner import run_scenario
+
+    folder = output or _default_out(scenario)
+    try:
+        done = run_scenario(scenario, folder, force=force, png=png, progress=_progress())
+    except _user_errors() as exc:
+        _fail(exc)
+        return
+    if as_json:
+        _emit_json({**done.summary, "folder": str(done.folder), "timing": done.timing})
+        return
+    plan = done.summary["plan"]
+    table = Table(
+        title=f"{done.summary['scenario']['name']}: {plan['status']}",
+        caption="covered share of the population within the tier's standard",
+    )
+    for column in ("tier", "upgrades", "before", "after", "mean min", "worst county"):
+        table.add_column(column, justify="left" if column in ("tier", "worst county") else "right")
+    for tier, metrics in plan["tiers"].items():
+        after = metrics["after"]
+        table.add_row(
+            tier,
+            str(plan["upgrades"].get(tier, 0)),
+            _share(metrics["before"]["covered_share"]),
+            _share(after["covered_share"]),
+            _minutes(after["mean_minutes"]),
+            f"{after['worst_group_name_en'] or after['worst_group']} "
+            f"({_share(after['worst_group_share'])})",
+        )
+    console = Console()
+    console.print(table)
+    gap = plan["gap"] or 0.0
+    console.print(
+        f"cost {plan['cost_cny'] / 1e9:.3f} bn CNY, gap {gap:.2%}, "
+        f"solved in {done.timing['solver_runtime_s']:.1f} s"
+    )
+    console.print(f"results: {done.folder} (map: {done.folder / 'map.html'})")
+
+
+@app.command("validate")
+def validate(
+    scenarios: Annotated[list[str], typer.Argument(help="Scenario files (.toml) or preset names.")],
+    as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
+) -> None:
+    """Check scenario files, their data and whether their rules can be met, without solving."""
+    from scenarios.runner import validate_scenario
+
+    report = []
+    for name in scenarios:
+        try:
+            prepared = validate_scenario(name)
+        except _user_errors() as exc:
+            _fail(exc)
+            return
+        report.append(
+            {
+                "file": str(prepared.resolved.source_path),
+                "name": prepared.resolved.scenario.name,
+                "sha256": prepared.resolved.sha256,
+                "status": "ok",
+            }
+        )
+        if not as_json:
+            Console().print(
+                f"{prepared.resolved.source_path}: OK ({prepared.resolved.scenario.name})"
+            )
+    if as_json:
+        _emit_json(report)
+
+
+@app.command("compare")
+def compare(
+    folders: Annotated[
+        list[Path], typer.Argument(help="Result folders; the first is the reference.")
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Comparison folder.")] = Path(
+        "out/compare"
+    ),
+    force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
+    tier: Annotated[str | None, typer.Option(help="Tier drawn on the difference maps.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
+) -> None:
+    """Compare result folders: key metrics side by side, sites added and removed, population
+    gaining or losing coverage by county, and difference maps."""
+    from scenarios.compare import compare_runs
+
+    try:
+        done = compare_runs(list(folders), output, force=force, tier=tier)
+    except _user_errors() as exc:
+        _fail(exc)
+        return
+    if as_json:
+        payload = json.loads((done.folder / "comparison.json").read_text(encoding="utf-8"))
+        _emit_json({**payload, "folder": str(done.folder)})
+        return
+    table = Table("metric", *done.labels, title="comparison")
+    keep = [m for m in done.metrics.index if not m.endswith(" before") or "covered share" in m]
+    for metric in keep:
+        values = done.metrics.loc[metric]
+        table.add_row(metric, *(_cell(values[label]) for label in done.labels))
+    console = Console()
+    console.print(table)
+    counts = done.sites["change"].value_counts()
+    console.print(
+        f"sites against {done.labels[0]}: {int(counts.get('added', 0))} added, "
+        f"{int(counts.get('removed', 0))} removed, {int(counts.get('in all', 0))} in all"
+    )
+    console.print(f"results: {done.folder}")
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float):
+        if abs(value) >= 1e4:
+            return f"{value:,.0f}"
+        return f"{value:.4g}"
+    return str(value)
+
+
+@app.command("sweep")
+def sweep(
+    scenario: Annotated[str, typer.Argument(help="Scenario file (.toml) or preset name.")],
+    budgets: Annotated[
+        str, typer.Option(help="Comma-separated budgets in CNY, e.g. 5e8,1e9,1.5e9,3e9.")
+    ],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=_OUTPUT_HELP)] = None,
+    force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
+) -> None:
+    """Solve a scenario at several budgets: the coverage-versus-budget trade-off."""
+    from scenarios.scenario import ScenarioError
+    from scenarios.sweep import sweep_budgets
+
+    folder = output or _default_out(scenario, "-sweep")
+    try:
+        try:
+            values = [float(b) for b in budgets.split(",") if b.strip()]
+        except ValueError:
+            problem = f"{budgets!r} is not a list of numbers"
+            raise ScenarioError(
+                scenario, "--budgets", problem, "pass e.g. --budgets 5e8,1e9"
+            ) from None
+        done = sweep_budgets(scenario, values, folder, force=force, progress=_progress())
+    except _user_errors() as exc:
+        _fail(exc)
+        return
+    if as_json:
+        _emit_json({"folder": str(done.folder), "rows": done.table.to_dict(orient="records")})
+        return
+    shares = [c for c in done.table.columns if c.endswith("_covered_share")]
+    table = Table("budget (bn CNY)", "status", "upgrades", *shares, title="budget sweep")
+    for row in done.table.to_dict(orient="records"):
+        table.add_row(
+            f"{row['budget_cny'] / 1e9:.2f}",
+            str(row["status"]),
+            str(row["upgrades"]),
+            *(_share(row[c]) for c in shares),
+        )
+    Console().print(table)
+    Console().print(f"results: {done.folder}")
 
 
 @data_app.command("info")

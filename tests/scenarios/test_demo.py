@@ -1,42 +1,39 @@
-"""`make demo`'s script, run as a user would: baseline plan, offline maps, slide, table."""
+"""`make demo`'s run, as a user would: the baseline preset with its offline maps and slide."""
 
 from __future__ import annotations
 
-import importlib.util
+import json
+import re
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from PIL import Image
+from typer.testing import CliRunner
+
+from scenarios.cli import app
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-SCRIPT = Path(__file__).parents[2] / "examples" / "liaoning_baseline_map.py"
+MAKEFILE = Path(__file__).parents[2] / "Makefile"
 
 
-def test_demo_writes_the_baseline_map(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    spec = importlib.util.spec_from_file_location("liaoning_baseline_map", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def test_demo_writes_the_baseline_map(tmp_path: Path) -> None:
+    demo = re.search(r"^demo:.*?(?=^\S)", MAKEFILE.read_text(encoding="utf-8"), re.M | re.S)
+    assert demo is not None
+    assert "healthplan run baseline -o out/baseline --force" in demo.group(0)
     out = tmp_path / "baseline"
-    module.main(out)
-    assert sorted(p.name for p in out.iterdir()) == [
-        "map.html",
-        "map.png",
-        "map_en.html",
-        "upgrades.csv",
-    ]
+    result = CliRunner().invoke(app, ["run", "baseline", "-o", str(out), "--force"])
+    assert result.exit_code == 0, result.output
+    assert "results: " in result.stdout
+    names = {p.name for p in out.iterdir()}
+    assert {"map.html", "map_en.html", "map.png", "plan.gpkg", "summary.json"} <= names
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folder left
     html = (out / "map.html").read_text(encoding="utf-8")
     assert 'src="http' not in html
-    assert "辽宁 2025 基线方案" in html
+    assert "Liaoning baseline" in html
     with Image.open(out / "map.png") as image:
         assert image.size == (1600, 1000)
         assert len(image.convert("RGB").getcolors(maxcolors=1 << 20) or []) > 50
-    table = pd.read_csv(out / "upgrades.csv", dtype={"facility_id": str, "county_code": str})
-    assert len(table) == 42
-    assert table["upgrade_cost_cny"].sum() == pytest.approx(1.5e9)
-    printed = capsys.readouterr().out
-    assert "baseline plan optimal: 42 upgrades, 1.50 bn CNY" in printed
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert sum(summary["plan"]["upgrades"].values()) == 42
+    assert "map.png" in summary["files"]

@@ -1,0 +1,487 @@
+"""Run a scenario file end to end and write its result folder.
+
+>>> from scenarios.runner import run_scenario
+>>> run = run_scenario("baseline", "out/baseline", force=True)     # a preset or a .toml path
+>>> run.summary["plan"]["status"], sorted(p.name for p in run.folder.iterdir())[:3]
+('optimal', ['briefing.html', 'briefing.pdf', 'briefing_en.html'])
+
+One folder per run, written atomically (built in a hidden sibling folder, renamed into place;
+an existing folder is replaced only with ``force=True``):
+
+``plan.gpkg``
+    Layers ``facilities`` (tier, decision ``status`` existing | upgraded | candidate | other,
+    ``plan_tier``, ``upgrade_year``, reason), ``demand`` (per tier: serving facility and
+    minutes before and after, covered flags), ``counties`` and ``cities`` (polygons with
+    population and covered share per tier before and after). Opens in QGIS.
+``upgrades.csv`` / ``rejected.csv``
+    The proposed upgrades with their marginal gain and reason; the candidates left out and why.
+``counties.csv``
+    Covered share per county and tier, before and after.
+``summary.json``
+    Metrics per tier before and after, solver status, gap, cost, the scenario's hash and
+    resolved settings, the travel settings and the data provenance. Deterministic.
+``timing.json``
+    Wall-clock seconds per step and the solver's runtime (the only file that differs between
+    two runs of the same inputs).
+``map.html`` / ``map_en.html`` / ``map.png``
+    The offline plan map in Chinese and English, and the Chinese map as a slide image.
+
+Same inputs give byte-identical files except ``timing.json``. Every user error (bad scenario,
+bad data, infeasible rules, existing folder) raises a `ValueError` or `OSError` subclass with
+a one-line message; nothing is written then.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+import geodata
+from optimizer.upgrade import check_upgrades
+from scenarios._atomic import atomic_folder, check_target
+from scenarios.maps import plan_map, save_map
+from scenarios.planning import PlanResult, build_problem, plan_upgrades
+from scenarios.scenario import (
+    ResolvedScenario,
+    ScenarioError,
+    check_against_world,
+    load_scenario,
+    speeds_kph,
+    to_planning_rules,
+)
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from geodata.dataset import Dataset
+    from geodata.travel import TravelTimes
+
+__all__ = [
+    "MAP_TIER",
+    "Prepared",
+    "RunResult",
+    "infeasible_error",
+    "prepare",
+    "run_scenario",
+    "validate_scenario",
+    "write_json",
+]
+
+#: The tier drawn on ``map.html`` when the scenario plans it (else the scenario's first tier).
+MAP_TIER = "township_central"
+#: GeoPackage timestamps are pinned so two runs give the same bytes.
+_GPKG_DATE = "2000-01-01T00:00:00.000Z"
+#: Decimal places kept in CSV files (floats are rounded, never printed in scientific form).
+_CSV_DECIMALS = 6
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated scenario with its world and travel times, ready to solve."""
+
+    resolved: ResolvedScenario
+    world: Dataset
+    graph: nx.MultiDiGraph[Any]
+    times: TravelTimes
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What `run_scenario` wrote: the folder, its summary and timings, and the solved plan."""
+
+    folder: Path
+    summary: dict[str, Any]
+    timing: dict[str, Any]
+    result: PlanResult
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def prepare(scenario: str | Path | ResolvedScenario, *, progress: Progress = _quiet) -> Prepared:
+    """Load and check a scenario, its dataset, road graph and travel times (cached).
+
+    Raises
+    ------
+    ScenarioError, geodata.errors.HealthplanDataError
+        One-line messages naming the file, the key and the fix.
+    """
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    resolved = scenario if isinstance(scenario, ResolvedScenario) else load_scenario(scenario)
+    s = resolved.scenario
+    progress(f"loading dataset {s.dataset}")
+    world = geodata.load_dataset(s.dataset, facilities=s.facilities)
+    check_against_world(resolved, world)
+    _check_tiers(resolved, world)
+    seconds["load_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    progress("building the road graph and travel times")
+    graph = world.graph(speeds_kph=speeds_kph(s) if s.travel.speed_factor else None)
+    times = world.travel_times(graph=graph, cutoff_minutes=s.travel.cutoff_minutes)
+    seconds["travel_s"] = time.perf_counter() - start
+    return Prepared(resolved=resolved, world=world, graph=graph, times=times, seconds=seconds)
+
+
+def _check_tiers(resolved: ResolvedScenario, world: Dataset) -> None:
+    """Every planned tier needs candidates in the facility table."""
+    rules = to_planning_rules(resolved.scenario)
+    tiers = set(world.facilities["tier"].astype(str))
+    for name in rules.tiers:
+        if not tiers & set(rules.rule(name).candidates):
+            wanted = ", ".join(rules.rule(name).candidates)
+            raise ScenarioError(
+                resolved.source_path,
+                "tiers",
+                f"tier {name!r} has no candidate facilities ({wanted}) in the facility table",
+                f"remove {name!r} from tiers or add {wanted} facilities to the data",
+            )
+
+
+def run_scenario(
+    scenario: str | Path | ResolvedScenario,
+    out: str | Path,
+    *,
+    force: bool = False,
+    png: bool = True,
+    progress: Progress = _quiet,
+) -> RunResult:
+    """Solve a scenario and write its result folder `out` (see the module docstring).
+
+    Parameters
+    ----------
+    scenario
+        A scenario file, a preset name (``"baseline"``) or a loaded scenario.
+    out
+        The result folder; must not exist unless `force`.
+    force
+        Replace an existing `out` (only once the new folder is complete).
+    png
+        Also render ``map.png`` in headless Chromium (needs ``/usr/bin/chromium``).
+    progress
+        Called with a short line before each step (the CLI prints it on stderr).
+
+    Raises
+    ------
+    ScenarioError
+        Bad scenario, or rules no plan can satisfy (the message says which and how to fix it).
+    scenarios._atomic.OutputExistsError
+        If `out` exists and `force` is false.
+    """
+    folder = Path(out).absolute()
+    check_target(folder, force=force)
+    wall = time.perf_counter()
+    prepared = prepare(scenario, progress=progress)
+    resolved, world = prepared.resolved, prepared.world
+    s = resolved.scenario
+    progress(f"solving ({s.objective}, {s.solver.name})")
+    start = time.perf_counter()
+    result = plan_upgrades(
+        world,
+        to_planning_rules(s),
+        objective=s.objective,
+        budget_cny=s.budget_cny,
+        yearly_budgets_cny=list(s.yearly_budgets_cny) if s.yearly_budgets_cny else None,
+        carry_over=s.carry_over,
+        equity_group=s.equity_group,
+        times=prepared.times,
+        cutoff_minutes=s.travel.cutoff_minutes,
+        solver=s.solver.name,
+        time_limit_s=s.solver.time_limit_s,
+        mip_gap=s.solver.mip_gap,
+    )
+    solve_s = time.perf_counter() - start
+    _raise_unsolved(resolved, result)
+    summary = build_summary(prepared, result)
+    with atomic_folder(folder, force=force) as work:
+        progress("writing plan.gpkg and tables")
+        write_tables(result, work)
+        write_gpkg(result, work / "plan.gpkg")
+        progress("drawing maps")
+        tier = MAP_TIER if MAP_TIER in result.problem.tier_names else result.problem.tier_names[0]
+        write_maps(result, work, tier=tier, title=s.name, png=png)
+        written = {p.name for p in work.iterdir()}
+        summary["files"] = sorted(written | {"summary.json", "timing.json"})
+        write_json(work / "summary.json", summary)
+        timing = {
+            **{k: round(v, 3) for k, v in prepared.seconds.items()},
+            "solve_s": round(solve_s, 3),
+            "solver_runtime_s": round(result.plan.runtime_s, 3),
+            "total_s": round(time.perf_counter() - wall, 3),
+        }
+        write_json(work / "timing.json", timing)
+    return RunResult(folder=folder, summary=summary, timing=timing, result=result)
+
+
+_TIER_KEY = re.compile(r"tier (\w+): .*?(min_upgrades|max_upgrades|coverage|provider|candidates)")
+
+
+def infeasible_error(resolved: ResolvedScenario, reason: str) -> ScenarioError:
+    """A `ScenarioError` for rules no plan satisfies, naming the key most likely to change.
+
+    The first reason decides: one about money names ``budget_cny``, else the tier rule it
+    mentions.
+    """
+    reason = reason or "the rules contradict each other"
+    key, fix = "budget_cny", "raise budget_cny or relax the tier rules"
+    first = reason.split("; ")[0]  # the first reason decides the key
+    found = _TIER_KEY.search(first)
+    tier = re.match(r"tier (\w+):", first)
+    if "budget" in first or "cost" in first:
+        if tier:
+            fix = f"raise budget_cny or relax the tier.{tier.group(1)} rules"
+    elif found:
+        name, what = found.groups()
+        key = {
+            "min_upgrades": f"tier.{name}.min_upgrades",
+            "max_upgrades": f"tier.{name}.max_upgrades",
+            "coverage": f"tier.{name}.min_county_coverage",
+            "provider": f"tier.{name}.every_county",
+            "candidates": f"tier.{name}.min_per_county",
+        }[what]
+        fix = f"relax {key}"
+    return ScenarioError(resolved.source_path, key, f"no plan satisfies the rules: {reason}", fix)
+
+
+def validate_scenario(
+    scenario: str | Path | ResolvedScenario, *, progress: Progress = _quiet
+) -> Prepared:
+    """Check a scenario, its data and the rules' feasibility without solving.
+
+    Raises
+    ------
+    ScenarioError, geodata.errors.HealthplanDataError
+        One-line messages; rules that no plan can satisfy are reported like `run_scenario`.
+    """
+    prepared = prepare(scenario, progress=progress)
+    s = prepared.resolved.scenario
+    progress("checking the rules")
+    problem = build_problem(prepared.world, prepared.times, to_planning_rules(s))
+    reason = check_upgrades(problem, budget=s.budget_cny, yearly_budgets=s.yearly_budgets_cny)
+    if reason:
+        raise infeasible_error(prepared.resolved, reason)
+    return prepared
+
+
+def _raise_unsolved(resolved: ResolvedScenario, result: PlanResult) -> None:
+    """Turn an infeasible or unsolved plan into a `ScenarioError` naming the key to change."""
+    plan = result.plan
+    status = str(plan.status)
+    file = resolved.source_path
+    if status == "infeasible":
+        raise infeasible_error(resolved, plan.message)
+    if status == "no_solution":
+        limit = resolved.scenario.solver.time_limit_s
+        raise ScenarioError(
+            file,
+            "solver.time_limit_s",
+            f"the solver found no plan within {limit:g} s" if limit else "no plan found",
+            "raise solver.time_limit_s or set solver.mip_gap (e.g. 0.01)",
+        )
+
+
+def _version() -> str:
+    try:
+        return version("healthplan")
+    except PackageNotFoundError:  # pragma: no cover - source tree
+        return "0+unknown"
+
+
+def build_summary(prepared: Prepared, result: PlanResult) -> dict[str, Any]:
+    """The ``summary.json`` contract (deterministic: no wall-clock times, no absolute paths).
+
+    Keys: ``healthplan`` (version), ``scenario`` (name, description, file, extends chain,
+    sha256, resolved settings), ``data`` (dataset summary, source file hashes, facility file),
+    ``travel`` (graph source, speeds, cutoff, graph size), ``plan`` (status, objective, gap,
+    cost, counts and metrics per tier before and after; see `PlanResult.summary`),
+    ``upgrades`` (the rows of ``upgrades.csv``) and ``files``.
+    """
+    resolved, world = prepared.resolved, prepared.world
+    s = resolved.scenario
+    plan = {k: v for k, v in result.summary().items() if k != "runtime_s"}
+    names = world.boundaries.set_index("code")
+    for tier_metrics in plan["tiers"].values():
+        for metrics in tier_metrics.values():
+            code = metrics.get("worst_group")
+            known = code is not None and code in names.index
+            metrics["worst_group_name_zh"] = names.at[code, "name_zh"] if known else None
+            metrics["worst_group_name_en"] = names.at[code, "name_en"] if known else None
+    plan["budget_cny"] = s.budget_cny
+    plan["yearly_budgets_cny"] = list(s.yearly_budgets_cny) if s.yearly_budgets_cny else None
+    data: dict[str, Any] = {
+        "dataset": world.name,
+        "summary": world.summary(),
+        "source_sha256": world.manifest.get("inputs", {}),
+        "files_sha256": world.manifest.get("files", {}),
+    }
+    if s.facilities:
+        data["facilities_file"] = Path(s.facilities).name
+    graph = prepared.graph
+    travel = {
+        "graph": "approximated roads (geodata.approx_roads)",
+        "speeds_kph": speeds_kph(s),
+        "speed_factor": {str(k): v for k, v in s.travel.speed_factor.items()},
+        "cutoff_minutes": s.travel.cutoff_minutes,
+        "nodes": graph.number_of_nodes(),
+        "edges": graph.number_of_edges(),
+    }
+    summary: dict[str, Any] = _jsonable(
+        {
+            "healthplan": _version(),
+            "scenario": {
+                "name": s.name,
+                "description": s.description,
+                "file": resolved.source_path.name,
+                "extends": [p.name for p in resolved.chain[1:]],
+                "sha256": resolved.sha256,
+                "settings": s.model_dump(mode="json"),
+            },
+            "data": data,
+            "travel": travel,
+            "plan": plan,
+            "upgrades": _rounded(result.upgrades_table()).to_dict(orient="records"),
+        }
+    )
+    return summary
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types: numpy scalars unwrapped, NaN and infinities as null, keys as text."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return value
+
+
+def write_json(path: Path, payload: Mapping[str, Any]) -> None:
+    """UTF-8 JSON with sorted keys, two-space indent and a final newline."""
+    text = json.dumps(_jsonable(payload), ensure_ascii=False, indent=2, sort_keys=True)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    """Floats rounded to `_CSV_DECIMALS` places (stable text across platforms)."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].round(_CSV_DECIMALS)
+    return out
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    _rounded(frame).to_csv(path, index=False, lineterminator="\n")
+
+
+def write_tables(result: PlanResult, folder: Path) -> None:
+    """``upgrades.csv``, ``rejected.csv`` and ``counties.csv``."""
+    _write_csv(result.upgrades_table(), folder / "upgrades.csv")
+    _write_csv(result.rejected_table(), folder / "rejected.csv")
+    _write_csv(result.county_table(), folder / "counties.csv")
+
+
+def demand_layer(result: PlanResult) -> gpd.GeoDataFrame:
+    """Demand points with, per tier, serving facility, minutes and coverage before and after."""
+    demand = result.world.demand.copy()
+    site_ids = np.array([str(i) for i in result.problem.base.site_ids], dtype=object)
+    for tier in result.problem.tier_names:
+        for label, metrics in (("before", result.before[tier]), ("after", result.after[tier])):
+            nearest = np.asarray(metrics.nearest_site)
+            minutes = np.asarray(metrics.nearest_minutes, dtype=np.float64)
+            serving = site_ids[np.maximum(nearest, 0)]
+            serving[nearest < 0] = None
+            suffix = "" if label == "after" else "_before"
+            demand[f"{tier}_facility_id{suffix}"] = serving
+            demand[f"{tier}_minutes{suffix}"] = np.where(np.isfinite(minutes), minutes, np.nan)
+            demand[f"{tier}_covered{suffix}"] = minutes <= metrics.standard_minutes
+    return demand
+
+
+def _area_layer(result: PlanResult, level: str, demand: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    units = result.world.units(level)[["code", "name_zh", "name_en", "parent_code", "geometry"]]
+    units = units.reset_index(drop=True)
+    key = "county_code" if level == "county" else "city_code"
+    grouped = demand.groupby(key)
+    table = pd.DataFrame({"population": grouped["population"].sum()})
+    for tier in result.problem.tier_names:
+        weight = pd.Series(
+            np.asarray(result.problem.tier(tier).demand_weight, dtype=np.float64),
+            index=demand.index,
+        )
+        total = weight.groupby(demand[key]).sum()
+        for suffix in ("_before", ""):
+            covered = weight.where(demand[f"{tier}_covered{suffix}"], 0.0)
+            covered_sum = covered.groupby(demand[key]).sum()
+            label = "after" if suffix == "" else "before"
+            table[f"{tier}_covered_{label}"] = covered_sum
+            table[f"{tier}_share_{label}"] = (covered_sum / total).where(total > 0)
+    merged = units.merge(table, left_on="code", right_index=True, how="left")
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs=result.world.boundaries.crs)
+
+
+def facility_layer(result: PlanResult) -> gpd.GeoDataFrame:
+    """Facilities with the plan's decision, target tier, year and reason."""
+    sites = result.facility_status()
+    year = {str(k): v for k, v in result.plan.year.items()}
+    upgraded = sites["status"] == "upgraded"
+    sites["upgrade_year"] = sites["facility_id"].map(year).where(upgraded).astype("Int64")
+    return sites
+
+
+def write_gpkg(result: PlanResult, path: Path) -> None:
+    """``plan.gpkg`` with layers facilities, demand, counties and cities (fixed timestamps)."""
+    demand = demand_layer(result)
+    layers = {
+        "facilities": facility_layer(result),
+        "demand": demand,
+        "counties": _area_layer(result, "county", demand),
+        "cities": _area_layer(result, "city", demand),
+    }
+    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _GPKG_DATE})
+    try:
+        for name, frame in layers.items():
+            frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
+
+
+def write_maps(
+    result: PlanResult, folder: Path, *, tier: str, title: str, png: bool = True
+) -> None:
+    """``map.html`` (Chinese), ``map_en.html`` (English) and, with `png`, ``map.png``."""
+    for language, name in (("zh", "map.html"), ("en", "map_en.html")):
+        m = plan_map(
+            result.world,
+            result.facility_status(),
+            result.demand_status(tier),
+            result.county_summary(tier),
+            tier=tier,
+            language=language,
+            title=title,
+        )
+        save_map(m, folder / name)
+    if png:
+        from scenarios.png import export_png
+
+        export_png(folder / "map.html", folder / "map.png", width=1600, height=1000, scale=1)
