@@ -1,4 +1,4 @@
-"""The walkthrough notebooks run top to bottom (nbclient, a real kernel) and are committed stripped."""
+"""The walkthrough notebooks run top to bottom (nbclient, a real kernel) and are stored stripped."""
 
 from __future__ import annotations
 
