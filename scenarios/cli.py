@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -339,7 +340,7 @@ def data_validate(
 def versions(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
 ) -> None:
-    """Versions of the stack: Python packages and solvers found."""
+    """Versions of the stack: Python packages, solver binaries, browser and fonts found."""
     packages = [
         "healthplan",
         "numpy",
@@ -348,10 +349,15 @@ def versions(
         "geopandas",
         "shapely",
         "pyproj",
+        "pyogrio",
         "networkx",
         "pulp",
         "highspy",
         "folium",
+        "pydantic",
+        "playwright",
+        "weasyprint",
+        "matplotlib",
         "osmnx",
         "pyrosm",
     ]
@@ -361,6 +367,7 @@ def versions(
             found[name] = version(name)
         except PackageNotFoundError:
             found[name] = "not installed"
+    found.update(_binaries())
     if as_json:
         _emit_json(found)
         return
@@ -368,3 +375,49 @@ def versions(
     for name, ver in found.items():
         table.add_row(name, ver)
     Console().print(table)
+
+
+def _output(command: list[str]) -> str:
+    """Standard output of `command`, or ``""`` if it cannot run or fails."""
+    import subprocess
+
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout if done.returncode == 0 else ""
+
+
+def _first_line(command: list[str]) -> str:
+    lines = [line.strip() for line in _output(command).splitlines() if line.strip()]
+    return lines[0] if lines else "not found"
+
+
+def _binaries() -> dict[str, str]:
+    """The solver binaries, the browser and the CJK font the outputs depend on."""
+    import shutil
+
+    out: dict[str, str] = {}
+    try:
+        from optimizer._solvers import solver_label
+
+        out["HiGHS solver"] = solver_label("highs")
+    except Exception as exc:  # report, never fail, in a diagnostics command
+        out["HiGHS solver"] = f"unavailable ({type(exc).__name__})"
+    try:
+        import pulp
+
+        cbc = pulp.PULP_CBC_CMD(msg=False)
+        banner = _output([str(cbc.path), "-quit"]) if cbc.available() else ""
+        found = re.search(r"Version:\s*(\S+)", banner)
+        out["CBC solver"] = f"CBC {found.group(1)} ({cbc.path})" if found else "not found"
+    except Exception as exc:
+        out["CBC solver"] = f"unavailable ({type(exc).__name__})"
+    from scenarios.png import CHROMIUM
+
+    out["chromium"] = _first_line([str(CHROMIUM), "--version"])
+    fonts = (
+        _first_line(["fc-list", "WenQuanYi Micro Hei", "file"]) if shutil.which("fc-list") else ""
+    )
+    out["CJK font (WenQuanYi Micro Hei)"] = fonts.rstrip(":") or "not found"
+    return out

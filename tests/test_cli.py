@@ -69,3 +69,12 @@ def test_validate_good_facility_table(tmp_path: Path) -> None:
     result = runner.invoke(app, ["data", "validate", str(path)])
     assert result.exit_code == 0, result.output
     assert "OK (1 rows, facilities)" in result.stdout
+
+
+def test_versions_report_solvers_browser_and_font() -> None:
+    result = runner.invoke(app, ["versions", "--json"])
+    found = json.loads(result.stdout)
+    assert found["HiGHS solver"].startswith("HiGHS 1.")
+    assert found["CBC solver"].startswith("CBC 2.")
+    assert found["chromium"].startswith("Chromium ")  # make test installs it
+    assert "wqy" in found["CJK font (WenQuanYi Micro Hei)"]
