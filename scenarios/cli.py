@@ -143,7 +143,7 @@ def run(
         f"cost {plan['cost_cny'] / 1e9:.3f} bn CNY, gap {gap:.2%}, "
         f"solved in {done.timing['solver_runtime_s']:.1f} s"
     )
-    console.print(f"results: {done.folder} (map: {done.folder / 'map.html'})")
+    console.print(f"results: {done.folder} (map: {done.folder / 'map.html'})", soft_wrap=True)
 
 
 @app.command("validate")
@@ -214,7 +214,7 @@ def compare(
         f"sites against {done.labels[0]}: {int(counts.get('added', 0))} added, "
         f"{int(counts.get('removed', 0))} removed, {int(counts.get('in all', 0))} in all"
     )
-    console.print(f"results: {done.folder}")
+    console.print(f"results: {done.folder}", soft_wrap=True)
 
 
 def _cell(value: Any) -> str:
@@ -267,7 +267,7 @@ def sweep(
             *(_share(row[c]) for c in shares),
         )
     Console().print(table)
-    Console().print(f"results: {done.folder}")
+    Console().print(f"results: {done.folder}", soft_wrap=True)
 
 
 @data_app.command("info")
@@ -333,7 +333,7 @@ def data_validate(
     except (HealthplanDataError, ValueError) as exc:
         _fail(exc)
         return
-    Console().print(f"{path}: OK ({count:,} rows, {kind})")
+    Console(soft_wrap=True).print(f"{path}: OK ({count:,} rows, {kind})")
 
 
 @app.command("versions")
@@ -405,12 +405,10 @@ def _binaries() -> dict[str, str]:
     except Exception as exc:  # report, never fail, in a diagnostics command
         out["HiGHS solver"] = f"unavailable ({type(exc).__name__})"
     try:
-        import pulp
+        from pulp.apis.coin_api import pulp_cbc_path  # the binary bundled with PuLP
 
-        cbc = pulp.PULP_CBC_CMD(msg=False)
-        banner = _output([str(cbc.path), "-quit"]) if cbc.available() else ""
-        found = re.search(r"Version:\s*(\S+)", banner)
-        out["CBC solver"] = f"CBC {found.group(1)} ({cbc.path})" if found else "not found"
+        found = re.search(r"Version:\s*(\S+)", _output([str(pulp_cbc_path), "-quit"]))
+        out["CBC solver"] = f"CBC {found.group(1)} ({pulp_cbc_path})" if found else "not found"
     except Exception as exc:
         out["CBC solver"] = f"unavailable ({type(exc).__name__})"
     from scenarios.png import CHROMIUM
