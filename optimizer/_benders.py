@@ -28,14 +28,16 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from optimizer._capacity import Formulation
 from optimizer._milp import MilpBuilder
+from optimizer._reduce import merge_identical_rows
 from optimizer._selection import Selection, add_selection_rows
 from optimizer._solvers import SolverRun, highs_label, load_highs, new_highs, solver_label
 from optimizer.median import RadiusLevels, radius_levels
@@ -191,6 +193,37 @@ def _add_cuts(h: Any, cuts: tuple[int, FloatArray, IntArray, IntArray, FloatArra
     )
 
 
+def _add_reach_rows(builder: MilpBuilder, sel: Selection, rows: _Rows, y: IntArray) -> None:
+    """Rows 2 of the module docstring, one per distinct reach set, skipping implied ones.
+
+    A row reaching every free site is implied by an exact count of at least one site.
+    """
+    lv = rows.levels
+    n_free = sel.free.size
+    open_end = ~lv.is_cutoff[rows.last_idx]
+    reach = np.bincount(rows.e_row, minlength=lv.n_rows)
+    forced = sel.p is not None and sel.p_exact and sel.p - sel.required.size >= 1
+    if forced:
+        open_end &= reach < n_free
+    if not open_end.any():
+        return
+    need = open_end[rows.e_row]
+    pattern = sp.csr_array(
+        (np.ones(int(need.sum())), lv.entry_site[need], np.concatenate([[0], np.cumsum(reach[open_end])])),
+        shape=(int(open_end.sum()), n_free),
+    )
+    pattern.sort_indices()
+    reps, _ = merge_identical_rows(pattern)
+    pattern = pattern[reps]
+    builder.add_rows(
+        reps.size,
+        np.repeat(np.arange(reps.size, dtype=np.intp), np.diff(pattern.indptr)),
+        y[pattern.indices],
+        1.0,
+        lo=1.0,
+    )
+
+
 def _master(
     problem: Problem, sel: Selection, rows: _Rows, no_goods: Sequence[BoolArray]
 ) -> Formulation:
@@ -205,12 +238,7 @@ def _master(
         hi=lv.level_value[rows.last_idx],
     )
     add_selection_rows(builder, problem, sel, y)
-    open_end = ~lv.is_cutoff[rows.last_idx]
-    need = open_end[rows.e_row]
-    rank = np.cumsum(open_end) - 1
-    builder.add_rows(
-        int(open_end.sum()), rank[rows.e_row[need]], y[lv.entry_site[need]], 1.0, lo=1.0
-    )
+    _add_reach_rows(builder, sel, rows, y)
     for chosen in no_goods:
         builder.add_rows(
             1,
@@ -292,6 +320,17 @@ class _Solver:
             _add_cuts(self.h, cuts)
         return True
 
+    def fixable(self, upper: float, start: FloatArray) -> tuple[BoolArray, BoolArray]:
+        """Sites proven closed / open in every solution cheaper than ``upper`` (never against
+        ``start``, a solution of that cost)."""
+        none = np.zeros(self.n_free, dtype=np.bool_)
+        if self.reduced is None or not math.isfinite(upper):
+            return none, none
+        slack = upper - self.lp_bound + 1e-9 * max(1.0, abs(upper))
+        at_zero = (self.lp_y < 1e-9) & (self.reduced > slack) & (start < 0.5)
+        at_one = (self.lp_y > 1 - 1e-9) & (-self.reduced > slack) & (start > 0.5)
+        return at_zero, at_one
+
     def fix_by_reduced_cost(self, upper: float) -> None:
         """Fix ``y_j`` whose LP reduced cost proves that flipping it cannot beat ``upper``.
 
@@ -363,6 +402,11 @@ class _Solver:
         return SolverRun(Status.FEASIBLE, best, gap, self.label, reason)
 
 
+def _cost_of(rows: _Rows, y: FloatArray) -> tuple[FloatArray, float]:
+    _, value, _ = _separate(rows, y)
+    return value, float(rows.levels.weight @ value)
+
+
 def solve_median_benders(
     problem: Problem,
     sel: Selection,
@@ -372,6 +416,9 @@ def solve_median_benders(
     no_goods: Sequence[BoolArray] = (),
 ) -> tuple[Formulation, SolverRun]:
     """Solve the uncapacitated p-median by Benders decomposition (module docstring)."""
+    import os
+    dbg = bool(os.environ.get("PM_DEBUG"))
+    t0 = time.perf_counter()
     rows = _Rows.of(radius_levels(problem, sel))
     form = _master(problem, sel, rows, no_goods)
     if sel.free.size == 0:
@@ -381,7 +428,43 @@ def solve_median_benders(
     solver = _Solver(form, rows, time_limit=time_limit, gap=mip_gap)
     if not solver.lp_phase():
         return form, SolverRun(Status.INFEASIBLE, None, math.nan, solver.label, "")
+    if dbg: print(f"lp phase {time.perf_counter()-t0:.2f}s bound {solver.lp_bound:.2f}", flush=True)
     start = None
     if _plain(sel, no_goods) and rows.levels.n_rows * sel.free.size <= _DENSE_LIMIT:
         start = local_search(rows, solver.lp_y, sel.p - sel.required.size)  # type: ignore[operator]
-    return form, solver.mip_phase(start)
+    if start is None or os.environ.get("PM_NOREDUCE"):
+        return form, solver.mip_phase(start)
+    _, upper = _cost_of(rows, start)
+    closed, opened = solver.fixable(upper, start)
+    if dbg: print(f"ls {time.perf_counter()-t0:.2f}s ub {upper} closed {closed.sum()} opened {opened.sum()}", flush=True)
+    keep = ~(closed | opened)
+    if not keep.any():
+        value, _ = _cost_of(rows, start)
+        return form, SolverRun(Status.OPTIMAL, np.concatenate([start, value]), 0.0, solver.label, "")
+    sub_sel = replace(
+        sel,
+        free=sel.free[keep],
+        fixed_open=_with(sel.fixed_open, sel.free[opened]),
+        required=np.sort(np.concatenate([sel.required, sel.free[opened]])),
+        excluded=np.sort(np.concatenate([sel.excluded, sel.free[closed]])),
+    )
+    sub_rows = _Rows.of(radius_levels(problem, sub_sel))
+    sub_form = _master(problem, sub_sel, sub_rows, ())
+    remaining = None if time_limit is None else max(solver.deadline - time.perf_counter(), 1e-3)
+    sub = _Solver(sub_form, sub_rows, time_limit=remaining, gap=mip_gap)
+    if not sub.lp_phase():
+        return form, SolverRun(Status.INFEASIBLE, None, math.nan, solver.label, "")
+    if dbg: print(f"sub lp {time.perf_counter()-t0:.2f}s bound {sub.lp_bound:.2f} rows {sub.h.getNumRow()} nnz {sub.h.getNumNz()}", flush=True)
+    run = sub.mip_phase(start[keep])
+    if run.values is None:
+        return form, run
+    y = opened.astype(np.float64)
+    y[keep] = run.values[: int(keep.sum())]
+    value, _ = _cost_of(rows, y)
+    return form, replace(run, values=np.concatenate([y, value]))
+
+
+def _with(mask: BoolArray, idx: IntArray) -> BoolArray:
+    out = mask.copy()
+    out[idx] = True
+    return out
