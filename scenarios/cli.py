@@ -61,11 +61,20 @@ def _emit_json(payload: Any) -> None:
 def _user_errors() -> tuple[type[Exception], ...]:
     """Errors a user causes and gets one line for (bugs keep their traceback)."""
     from optimizer.errors import OptimizerError
+    from scenarios.briefing import BriefingError
     from scenarios.compare import CompareError
     from scenarios.png import ExportError
     from scenarios.scenario import ScenarioError
 
-    return (ScenarioError, HealthplanDataError, CompareError, OptimizerError, ExportError, OSError)
+    return (
+        ScenarioError,
+        HealthplanDataError,
+        CompareError,
+        OptimizerError,
+        ExportError,
+        BriefingError,
+        OSError,
+    )
 
 
 def _progress() -> Callable[[str], None]:
@@ -94,7 +103,7 @@ _JSON_HELP = "Print JSON on stdout."
 
 
 @app.command("run")
-def run(
+def run(  # noqa: PLR0917 - typer reads options from the parameters
     scenario: Annotated[
         str, typer.Argument(help="Scenario file (.toml) or preset name, e.g. baseline.")
     ],
@@ -102,6 +111,9 @@ def run(
     force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
     png: Annotated[
         bool, typer.Option("--png/--no-png", help="Render map.png in headless Chromium.")
+    ] = True,
+    briefing: Annotated[
+        bool, typer.Option("--briefing/--no-briefing", help="Write briefing.html/.pdf (zh, en).")
     ] = True,
     as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
 ) -> None:
@@ -111,7 +123,9 @@ def run(
 
     folder = output or _default_out(scenario)
     try:
-        done = run_scenario(scenario, folder, force=force, png=png, progress=_progress())
+        done = run_scenario(
+            scenario, folder, force=force, png=png, briefing=briefing, progress=_progress()
+        )
     except _user_errors() as exc:
         _fail(exc)
         return

@@ -9,7 +9,8 @@ and losing coverage by county) are taken against it. The output folder (written 
 holds ``comparison.csv`` (key metrics, one column per run), ``comparison.json``, ``sites.csv``
 (every upgraded site and the runs proposing it), ``counties.csv`` (covered population per
 county, tier and run, with the change against the reference) and one difference map per other
-run, ``map_<run>.html`` (Chinese) and ``map_<run>_en.html`` (English).
+run, ``map_<run>.html`` (Chinese) and ``map_<run>_en.html`` (English), and the comparison
+briefing ``briefing.html`` / ``.pdf`` (``briefing_en.*`` in English).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pandas as pd
 
 import geodata
 from scenarios._atomic import atomic_folder, check_target
+from scenarios.briefing import write_comparison_briefing
 from scenarios.maps import comparison_map, save_map
 from scenarios.runner import MAP_TIER, write_json
 
@@ -212,6 +214,7 @@ def compare_runs(
     force: bool = False,
     tier: str | None = None,
     maps: bool = True,
+    briefing: bool = True,
 ) -> Comparison:
     """Compare two or more result folders and write the comparison folder `out`.
 
@@ -225,6 +228,9 @@ def compare_runs(
         Tier drawn on the difference maps (default: township_central if planned).
     maps
         Also write the difference maps.
+    briefing
+        Also write the comparison briefing (``briefing.html``/``.pdf``, ``briefing_en.*``):
+        the runs side by side in one table (`scenarios.briefing.write_comparison_briefing`).
 
     Raises
     ------
@@ -262,6 +268,9 @@ def compare_runs(
         write_json(work / "comparison.json", payload)
         if maps:
             _write_maps(runs, work, tier=tier)
+        if briefing:
+            for language in ("zh", "en"):
+                write_comparison_briefing([r.folder for r in runs], work, language=language)
     return Comparison(
         folder=target,
         labels=tuple(r.label for r in runs),

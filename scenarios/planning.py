@@ -51,7 +51,8 @@ class PlanningRules:
         geriatric care, ``pop_0_14`` for paediatrics, ``pop_female_15_49``).
     within_county
         Tiers under the county medical community rule (医共体): a township counts as covered
-        only by a provider of its own county.
+        only by a provider of its own county; the urban districts of a city count together
+        as one area (served by the city's hospitals, the urban medical groups).
     every_county
         Tiers of which every county and county-level city must end with at least one
         provider; the urban districts of a city count together as one area.
@@ -150,7 +151,7 @@ def build_problem(world: Dataset, times: TravelTimes, rules: PlanningRules) -> U
                 serves=tuple(t for t in rule.serves if t in rules.tiers),
                 weight=float(rules.weight.get(name, 1.0)),
                 demand_weight=weight,
-                within_group="county" if name in rules.within_county else None,
+                within_group="county_area" if name in rules.within_county else None,
                 budget=rules.tier_budget_cny.get(name),
                 min_upgrades=int(rules.min_upgrades.get(name, 0)),
                 max_upgrades=rules.max_upgrades.get(name),

@@ -23,8 +23,10 @@ an existing folder is replaced only with ``force=True``):
 ``timing.json``
     Wall-clock seconds per step and the solver's runtime (the only file that differs between
     two runs of the same inputs).
-``map.html`` / ``map_en.html`` / ``map.png``
-    The offline plan map in Chinese and English, and the Chinese map as a slide image.
+``map.html`` / ``map_en.html`` / ``map.png`` / ``map_en.png``
+    The offline plan map in Chinese and English, and both as slide images.
+``briefing.html`` / ``briefing.pdf`` / ``briefing_en.html`` / ``briefing_en.pdf``
+    One- or two-page briefings for leaders (`scenarios.briefing`).
 
 Same inputs give byte-identical files except ``timing.json``. Every user error (bad scenario,
 bad data, infeasible rules, existing folder) raises a `ValueError` or `OSError` subclass with
@@ -51,6 +53,7 @@ import pyogrio
 import geodata
 from optimizer.upgrade import check_upgrades
 from scenarios._atomic import atomic_folder, check_target
+from scenarios.briefing import briefing_names, write_briefing
 from scenarios.maps import plan_map, save_map
 from scenarios.planning import PlanResult, build_problem, plan_upgrades
 from scenarios.scenario import (
@@ -72,6 +75,8 @@ __all__ = [
     "MAP_TIER",
     "Prepared",
     "RunResult",
+    "build_summary",
+    "context_summary",
     "infeasible_error",
     "prepare",
     "run_scenario",
@@ -160,6 +165,7 @@ def run_scenario(
     *,
     force: bool = False,
     png: bool = True,
+    briefing: bool = True,
     progress: Progress = _quiet,
 ) -> RunResult:
     """Solve a scenario and write its result folder `out` (see the module docstring).
@@ -173,7 +179,11 @@ def run_scenario(
     force
         Replace an existing `out` (only once the new folder is complete).
     png
-        Also render ``map.png`` in headless Chromium (needs ``/usr/bin/chromium``).
+        Also render ``map.png`` and ``map_en.png`` in headless Chromium (needs
+        ``/usr/bin/chromium``).
+    briefing
+        Also write the briefings (``briefing.html``/``.pdf`` in Chinese, ``briefing_en.*`` in
+        English; `scenarios.briefing`), with the map image when `png`.
     progress
         Called with a short line before each step (the CLI prints it on stderr).
 
@@ -216,9 +226,15 @@ def run_scenario(
         progress("drawing maps")
         tier = MAP_TIER if MAP_TIER in result.problem.tier_names else result.problem.tier_names[0]
         write_maps(result, work, tier=tier, title=s.name, png=png)
-        written = {p.name for p in work.iterdir()}
-        summary["files"] = sorted(written | {"summary.json", "timing.json"})
+        written = {p.name for p in work.iterdir()} | {"summary.json", "timing.json"}
+        if briefing:
+            written |= {n for language in ("zh", "en") for n in briefing_names(language)}
+        summary["files"] = sorted(written)
         write_json(work / "summary.json", summary)
+        if briefing:
+            progress("writing briefings")
+            for language in ("zh", "en"):
+                write_briefing(work, language=language)
         timing = {
             **{k: round(v, 3) for k, v in prepared.seconds.items()},
             "solve_s": round(solve_s, 3),
@@ -303,27 +319,12 @@ def _version() -> str:
         return "0+unknown"
 
 
-def build_summary(prepared: Prepared, result: PlanResult) -> dict[str, Any]:
-    """The ``summary.json`` contract (deterministic: no wall-clock times, no absolute paths).
-
-    Keys: ``healthplan`` (version), ``scenario`` (name, description, file, extends chain,
-    sha256, resolved settings), ``data`` (dataset summary, source file hashes, facility file),
-    ``travel`` (graph source, speeds, cutoff, graph size), ``plan`` (status, objective, gap,
-    cost, counts and metrics per tier before and after; see `PlanResult.summary`),
-    ``upgrades`` (the rows of ``upgrades.csv``) and ``files``.
-    """
+def context_summary(prepared: Prepared) -> dict[str, Any]:
+    """What a run was made from: ``healthplan`` (version), ``scenario`` (name, description,
+    file, extends chain, sha256, resolved settings), ``data`` (dataset summary, source and file
+    hashes, facility file) and ``travel`` (graph source, speeds, cutoff, graph size)."""
     resolved, world = prepared.resolved, prepared.world
     s = resolved.scenario
-    plan = {k: v for k, v in result.summary().items() if k != "runtime_s"}
-    names = world.boundaries.set_index("code")
-    for tier_metrics in plan["tiers"].values():
-        for metrics in tier_metrics.values():
-            code = metrics.get("worst_group")
-            known = code is not None and code in names.index
-            metrics["worst_group_name_zh"] = names.at[code, "name_zh"] if known else None
-            metrics["worst_group_name_en"] = names.at[code, "name_en"] if known else None
-    plan["budget_cny"] = s.budget_cny
-    plan["yearly_budgets_cny"] = list(s.yearly_budgets_cny) if s.yearly_budgets_cny else None
     data: dict[str, Any] = {
         "dataset": world.name,
         "summary": world.summary(),
@@ -354,10 +355,32 @@ def build_summary(prepared: Prepared, result: PlanResult) -> dict[str, Any]:
             },
             "data": data,
             "travel": travel,
-            "plan": plan,
-            "upgrades": _rounded(result.upgrades_table()).to_dict(orient="records"),
         }
     )
+    return summary
+
+
+def build_summary(prepared: Prepared, result: PlanResult) -> dict[str, Any]:
+    """The ``summary.json`` contract (deterministic: no wall-clock times, no absolute paths).
+
+    The keys of `context_summary`, with ``plan`` (status, objective, gap, cost, budget,
+    counts and metrics per tier before and after with the worst county's names; see
+    `PlanResult.summary`), ``upgrades`` (the rows of ``upgrades.csv``) and ``files``.
+    """
+    s = prepared.resolved.scenario
+    plan = {k: v for k, v in result.summary().items() if k != "runtime_s"}
+    names = prepared.world.boundaries.set_index("code")
+    for tier_metrics in plan["tiers"].values():
+        for metrics in tier_metrics.values():
+            code = metrics.get("worst_group")
+            known = code is not None and code in names.index
+            metrics["worst_group_name_zh"] = names.at[code, "name_zh"] if known else None
+            metrics["worst_group_name_en"] = names.at[code, "name_en"] if known else None
+    plan["budget_cny"] = s.budget_cny
+    plan["yearly_budgets_cny"] = list(s.yearly_budgets_cny) if s.yearly_budgets_cny else None
+    summary = context_summary(prepared)
+    summary["plan"] = _jsonable(plan)
+    summary["upgrades"] = _jsonable(_rounded(result.upgrades_table()).to_dict(orient="records"))
     return summary
 
 
@@ -469,7 +492,8 @@ def write_gpkg(result: PlanResult, path: Path) -> None:
 def write_maps(
     result: PlanResult, folder: Path, *, tier: str, title: str, png: bool = True
 ) -> None:
-    """``map.html`` (Chinese), ``map_en.html`` (English) and, with `png`, ``map.png``."""
+    """``map.html`` (Chinese), ``map_en.html`` (English) and, with `png`, their images
+    ``map.png`` and ``map_en.png`` (1600 x 1000)."""
     for language, name in (("zh", "map.html"), ("en", "map_en.html")):
         m = plan_map(
             result.world,
@@ -484,4 +508,7 @@ def write_maps(
     if png:
         from scenarios.png import export_png
 
-        export_png(folder / "map.html", folder / "map.png", width=1600, height=1000, scale=1)
+        for name in ("map", "map_en"):
+            export_png(
+                folder / f"{name}.html", folder / f"{name}.png", width=1600, height=1000, scale=1
+            )

@@ -6,7 +6,10 @@
 
 The folder (written atomically) holds ``sweep.csv`` (one row per budget: status, gap, cost,
 upgrades per tier, and per tier covered population and share, mean and 95th-percentile
-minutes) and ``sweep.json`` (the scenario's hash and settings with the rows). The data, graph
+minutes), ``sweep.json`` (the scenario's hash and settings with the rows), ``summary.json``
+(what the sweep was made from: scenario, data, travel; no plan) and, unless
+``briefing=False``, the trade-off chart ``sweep.png`` / ``sweep_en.png`` with the briefings
+``briefing.html`` / ``.pdf`` and ``briefing_en.*`` (`scenarios.briefing`). The data, graph
 and travel times are prepared once; each budget is a separate proven-optimal solve (or says
 its status and gap).
 """
@@ -22,8 +25,9 @@ from typing import Any
 import pandas as pd
 
 from scenarios._atomic import atomic_folder, check_target
+from scenarios.briefing import write_sweep_briefing
 from scenarios.planning import plan_upgrades
-from scenarios.runner import Progress, _quiet, prepare, write_json
+from scenarios.runner import Progress, _quiet, context_summary, prepare, write_json
 from scenarios.scenario import ResolvedScenario, ScenarioError, to_planning_rules
 
 __all__ = ["Sweep", "sweep_budgets"]
@@ -43,6 +47,7 @@ def sweep_budgets(
     out: str | Path,
     *,
     force: bool = False,
+    briefing: bool = True,
     progress: Progress = _quiet,
 ) -> Sweep:
     """Solve `scenario` once per budget (replacing its ``budget_cny``) and write `out`.
@@ -128,4 +133,10 @@ def sweep_budgets(
                 "rows": rounded.to_dict(orient="records"),
             },
         )
+        # what the sweep was made from (no "plan": it is not one run), read by the briefing
+        write_json(work / "summary.json", context_summary(prepared))
+        if briefing:
+            progress("drawing the trade-off chart and briefings")
+            for language in ("zh", "en"):
+                write_sweep_briefing(work, language=language)
     return Sweep(folder=folder, table=table)

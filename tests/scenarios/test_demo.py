@@ -26,7 +26,15 @@ def test_demo_writes_the_baseline_map(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "results: " in result.stdout
     names = {p.name for p in out.iterdir()}
-    assert {"map.html", "map_en.html", "map.png", "plan.gpkg", "summary.json"} <= names
+    assert {
+        "map.html",
+        "map_en.html",
+        "map.png",
+        "map_en.png",
+        "plan.gpkg",
+        "summary.json",
+    } <= names
+    assert {"briefing.html", "briefing.pdf", "briefing_en.html", "briefing_en.pdf"} <= names
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folder left
     html = (out / "map.html").read_text(encoding="utf-8")
     assert 'src="http' not in html

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import geodata
@@ -82,6 +83,19 @@ def test_medical_community_rule_lowers_county_tier_coverage(
         < free.before["county_3a"].covered_population
     )
     assert community.plan.objective <= free.plan.objective
+    # A city's urban districts share its hospitals (one county_area): none is left uncovered,
+    # while the 40 counties without a tertiary hospital start at zero.
+    metrics = community.before["county_3a"]
+    area = community.problem.demand_groups["county_area"]
+    covered = (
+        pd.Series(np.where(metrics.nearest_minutes <= 60, world.demand["population"], 0.0))
+        .groupby(area)
+        .sum()
+    )
+    urban = [a for a in covered.index if str(a).startswith("urban-")]
+    assert len(urban) == 14
+    assert (covered[urban] > 0).all()
+    assert int((covered == 0).sum()) == 40
 
 
 def test_every_county_rule_explained_then_met(world: Dataset, times: TravelTimes) -> None:

@@ -19,6 +19,10 @@ from scenarios.scenario import PRESETS_DIR
 
 cli = CliRunner()
 OUTPUTS = [
+    "briefing.html",
+    "briefing.pdf",
+    "briefing_en.html",
+    "briefing_en.pdf",
     "counties.csv",
     "map.html",
     "map_en.html",
@@ -232,6 +236,11 @@ def test_compare_reports_the_differences(runs: Path) -> None:
     assert gained == pytest.approx(after - before, abs=1.0)
     assert (out / "map_double.html").is_file()
     assert (out / "map_double_en.html").is_file()
+    for name in ("briefing.html", "briefing.pdf", "briefing_en.html", "briefing_en.pdf"):
+        assert (out / name).stat().st_size > 1000, name
+    html = (out / "briefing_en.html").read_text(encoding="utf-8")
+    assert "Double budget" in html
+    assert "Liaoning baseline" in html
 
 
 def test_compare_bad_folders(runs: Path, tmp_path: Path) -> None:
@@ -259,6 +268,11 @@ def test_sweep_coverage_never_falls_with_budget(tmp_path: Path) -> None:
     assert all(r["cost_cny"] <= r["budget_cny"] + 1e-6 for r in rows)
     table = pd.read_csv(tmp_path / "s" / "sweep.csv")
     assert table["budget_cny"].tolist() == [0.0, 5e8, 1e9, 2e9]
+    names = {p.name for p in (tmp_path / "s").iterdir()}
+    assert {"sweep.png", "sweep_en.png", "briefing.html", "briefing_en.pdf"} <= names
+    summary = json.loads((tmp_path / "s" / "summary.json").read_text(encoding="utf-8"))
+    assert "plan" not in summary
+    assert summary["scenario"]["name"] == "Liaoning baseline"
     code, _, err = invoke("sweep", "baseline", "--budgets", "cheap", "-o", str(tmp_path / "x"))
     assert code == 2
     assert "--budgets" in err
