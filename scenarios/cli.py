@@ -132,6 +132,9 @@ def run(  # noqa: PLR0917 - typer reads options from the parameters
     if as_json:
         _emit_json({**done.summary, "folder": str(done.folder), "timing": done.timing})
         return
+    if done.summary.get("kind") == "centres":
+        _print_centres(done.summary, done.folder)
+        return
     plan = done.summary["plan"]
     table = Table(
         title=f"{done.summary['scenario']['name']}: {plan['status']}",
@@ -158,6 +161,29 @@ def run(  # noqa: PLR0917 - typer reads options from the parameters
         f"solved in {done.timing['solver_runtime_s']:.1f} s"
     )
     console.print(f"results: {done.folder} (map: {done.folder / 'map.html'})", soft_wrap=True)
+
+
+def _print_centres(summary: dict[str, Any], folder: Path) -> None:
+    table = Table(
+        title=f"{summary['scenario']['name']}: {summary['status']}",
+        caption="covered share of the type's demand within its standard",
+    )
+    for column in ("centre type", "status", "designated", "before", "after", "all eligible"):
+        table.add_column(column, justify="left" if column == "centre type" else "right")
+    for network in summary["networks"].values():
+        for key, metrics in network["metrics"].items():
+            potential = metrics.get("potential") or {}
+            table.add_row(
+                key,
+                network["status"],
+                str(network["n_designated"].get(key, sum(network["n_designated"].values()))),
+                _share(metrics["before"]["covered_share"]),
+                _share(metrics["after"]["covered_share"]),
+                _share(potential.get("covered_share")),
+            )
+    console = Console()
+    console.print(table)
+    console.print(f"results: {folder} (centres.csv, cities.csv)", soft_wrap=True)
 
 
 @app.command("validate")

@@ -73,13 +73,23 @@ def read_run(folder: str | Path) -> Run:
         raise CompareError(msg)
     try:
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        msg = f"{path}: unreadable result ({exc}) - run the scenario again"
+        raise CompareError(" ".join(msg.splitlines())) from exc
+    if summary.get("kind", "upgrade") != "upgrade":
+        msg = (
+            f"{summary_path}: a {summary.get('kind')} run - compare works on upgrade runs; "
+            "read the cities.csv of each run side by side"
+        )
+        raise CompareError(msg)
+    if "plan" not in summary or "tiers" not in summary.get("plan", {}):
+        msg = f"{summary_path}: not a healthplan run summary - run the scenario again"
+        raise CompareError(msg)
+    try:
         upgrades = pd.read_csv(path / "upgrades.csv", dtype={"facility_id": str})
     except (OSError, ValueError) as exc:
         msg = f"{path}: unreadable result ({exc}) - run the scenario again"
         raise CompareError(" ".join(msg.splitlines())) from exc
-    if "plan" not in summary or "tiers" not in summary.get("plan", {}):
-        msg = f"{summary_path}: not a healthplan run summary - run the scenario again"
-        raise CompareError(msg)
     return Run(folder=path, label=path.name, summary=summary, upgrades=upgrades)
 
 

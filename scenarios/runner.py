@@ -70,6 +70,7 @@ if TYPE_CHECKING:
 
     from geodata.dataset import Dataset
     from geodata.travel import TravelTimes
+    from scenarios.networks._report import NetworkResult
 
 __all__ = [
     "MAP_TIER",
@@ -112,7 +113,8 @@ class RunResult:
     folder: Path
     summary: dict[str, Any]
     timing: dict[str, Any]
-    result: PlanResult
+    #: The solved plan; for ``kind = "centres"`` the `NetworkResult` per centre type.
+    result: PlanResult | dict[str, NetworkResult]
 
 
 def _quiet(_: str) -> None:
@@ -134,7 +136,8 @@ def prepare(scenario: str | Path | ResolvedScenario, *, progress: Progress = _qu
     progress(f"loading dataset {s.dataset}")
     world = geodata.load_dataset(s.dataset, facilities=s.facilities)
     check_against_world(resolved, world)
-    _check_tiers(resolved, world)
+    if s.kind == "upgrade":
+        _check_tiers(resolved, world)
     seconds["load_s"] = time.perf_counter() - start
     start = time.perf_counter()
     progress("building the road graph and travel times")
@@ -200,6 +203,13 @@ def run_scenario(
     prepared = prepare(scenario, progress=progress)
     resolved, world = prepared.resolved, prepared.world
     s = resolved.scenario
+    if s.kind == "centres":
+        from scenarios._centres_run import run_centres
+
+        summary, timing, networks = run_centres(
+            prepared, folder, force=force, progress=progress, wall=wall
+        )
+        return RunResult(folder=folder, summary=summary, timing=timing, result=networks)
     progress(f"solving ({s.objective}, {s.solver.name})")
     start = time.perf_counter()
     result = plan_upgrades(
@@ -287,6 +297,8 @@ def validate_scenario(
     """
     prepared = prepare(scenario, progress=progress)
     s = prepared.resolved.scenario
+    if s.kind != "upgrade":
+        return prepared  # designation rules are checked by the solve
     progress("checking the rules")
     problem = build_problem(prepared.world, prepared.times, to_planning_rules(s))
     reason = check_upgrades(problem, budget=s.budget_cny, yearly_budgets=s.yearly_budgets_cny)

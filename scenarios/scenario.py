@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PRESETS_DIR",
     "SCHEMA_PATH",
+    "CentresSettings",
     "ResolvedScenario",
     "RulesSettings",
     "Scenario",
@@ -69,6 +70,8 @@ SCHEMA_PATH = Path(__file__).parent / "schema.json"
 TierName = Literal["township_central", "county_3a", "community_hospital"]
 Objective = Literal["coverage", "median", "minmax", "equity", "lexicographic"]
 RoadClass = Literal["expressway", "national", "rural", "ferry"]
+CentreName = Literal["chest_pain", "stroke", "maternal", "neonatal_child", "trauma"]
+Kind = Literal["upgrade", "centres"]
 CountyType = Literal["district", "county", "county_level_city"]
 #: A facility id or admin code: a string, never a number (``0701`` must not become 449).
 Code = Annotated[str, Field(strict=True, min_length=1)]
@@ -147,6 +150,30 @@ class RulesSettings(BaseModel):
     require: tuple[Code, ...] = ()
 
 
+class CentresSettings(BaseModel):
+    """Time-critical centre designation (``kind = "centres"``; `scenarios.networks.critical`).
+
+    Each type is planned on its own with its default standard, demand weight and capability
+    (`scenarios.networks.critical.CENTRE_TYPES`).
+    """
+
+    model_config = _FROZEN
+
+    types: tuple[CentreName, ...] = Field(
+        default=("chest_pain", "stroke", "maternal", "neonatal_child", "trauma"), min_length=1
+    )
+    #: Most new designations per type (None: no limit, then only the per-city/county rules
+    #: and the coverage objective decide).
+    max_centres: Count | None = None
+    per_city: bool = False
+    per_county: bool = False
+    #: Extra weight of people aged 65+ (stroke, chest pain): 2 counts them three times.
+    elderly_weight: NonNegative = 0.0
+    #: Two-stage chain: nearest county-level centre, then transfer to a city-level centre.
+    chain: bool = False
+    standard_minutes: dict[CentreName, Positive] = Field(default_factory=dict)
+
+
 class Scenario(BaseModel):
     """One planning scenario, as written in a TOML file (see ``scenarios/presets/``)."""
 
@@ -154,6 +181,12 @@ class Scenario(BaseModel):
 
     name: Annotated[str, Field(strict=True, min_length=1)]
     description: str = ""
+    kind: Kind = Field(
+        default="upgrade",
+        description="upgrade: township central / county 3A upgrades; centres: time-critical "
+        "centre designation ([centres] table).",
+    )
+    centres: CentresSettings = Field(default_factory=CentresSettings)
     extends: str | None = Field(
         default=None,
         description="Path (relative to this file) or preset name; resolved by load_scenario.",

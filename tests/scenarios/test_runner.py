@@ -302,3 +302,31 @@ def test_no_scenario_file_gives_a_traceback(tmp_path: Path, document: dict[str, 
     assert result.exception is None or isinstance(result.exception, SystemExit)
     if result.exit_code == 2:
         error_line(result.stderr)
+
+
+def test_five_centres_preset(tmp_path: Path) -> None:
+    out = tmp_path / "centres"
+    code, stdout, err = invoke("run", "five_centres", "-o", str(out), "--json")
+    assert code == 0, err
+    summary = json.loads(stdout)
+    assert summary["kind"] == "centres"
+    assert summary["status"] == "optimal"
+    names = ["chest_pain", "maternal", "neonatal_child", "stroke", "trauma"]
+    assert sorted(summary["networks"]) == names
+    cities = pd.read_csv(out / "cities.csv", dtype={"city_code": str})
+    centres = pd.read_csv(out / "centres.csv", dtype={"facility_id": str})
+    for name, network in summary["networks"].items():
+        assert network["status"] == "optimal"
+        assert 14 <= network["n_designated"][name] <= 20  # per_city, max_centres
+        after = network["metrics"][name]["after"]["covered_share"]
+        potential = network["metrics"][name]["potential"]["covered_share"]
+        assert 0.5 < after <= potential + 1e-12
+        rows = cities[cities["centre_type"] == name]
+        assert len(rows) == 14
+        assert (rows["providers_after"] >= 1).all()  # at least one centre per city
+        designated = centres[(centres["centre_type"] == name) & (centres["status"] == "designated")]
+        assert sorted(designated["facility_id"]) == sorted(network["designated"][name])
+        assert set(designated["facility_tier"]) <= {"county_hospital", "city_3a"}
+    code, _, err = invoke("compare", str(out), str(out), "-o", str(tmp_path / "c"))
+    assert code == 2
+    assert "compare works on upgrade runs" in error_line(err)

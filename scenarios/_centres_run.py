@@ -1,0 +1,118 @@
+"""Runs of ``kind = "centres"`` scenarios: time-critical centre designation per type.
+
+Writes, atomically like an upgrade run: ``centres.csv`` (existing and designated sites per
+type and level), ``cities.csv`` and ``counties.csv`` (covered population and share per unit,
+type and level, before and after), ``summary.json`` (the run's context, and per type the
+solver status, gap, designations and metrics; deterministic) and ``timing.json``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from scenarios._atomic import atomic_folder
+from scenarios.scenario import ScenarioError
+
+if TYPE_CHECKING:
+    from scenarios.networks._report import NetworkResult
+    from scenarios.runner import Prepared, Progress
+
+__all__ = ["ELDERLY_TYPES", "run_centres"]
+
+#: Centre types for which `CentresSettings.elderly_weight` applies.
+ELDERLY_TYPES = ("chest_pain", "stroke")
+
+
+def solve_centres(prepared: Prepared, progress: Progress) -> dict[str, NetworkResult]:
+    """Designate every centre type of the scenario; infeasible rules raise `ScenarioError`."""
+    from scenarios.networks.critical import plan_centres
+
+    s = prepared.resolved.scenario
+    c = s.centres
+    results: dict[str, NetworkResult] = {}
+    for name in c.types:
+        progress(f"designating {name} centres")
+        result = plan_centres(
+            prepared.world,
+            name,
+            max_centres=c.max_centres,
+            per_city=c.per_city,
+            per_county=c.per_county,
+            standard_minutes=c.standard_minutes.get(name),
+            elderly_weight=c.elderly_weight if name in ELDERLY_TYPES else 0.0,
+            chain=c.chain,
+            times=prepared.times,
+            solver=s.solver.name,
+            time_limit_s=s.solver.time_limit_s,
+            mip_gap=s.solver.mip_gap,
+        )
+        status = str(result.status)
+        if status == "infeasible":
+            raise ScenarioError(
+                prepared.resolved.source_path,
+                "centres.max_centres",
+                f"no {name} plan satisfies the rules: {result.message or 'infeasible'}",
+                "raise centres.max_centres or drop centres.per_city / centres.per_county",
+            )
+        if status == "no_solution":
+            raise ScenarioError(
+                prepared.resolved.source_path,
+                "solver.time_limit_s",
+                f"the solver found no {name} plan in time",
+                "raise solver.time_limit_s or set solver.mip_gap (e.g. 0.01)",
+            )
+        results[name] = result
+    return results
+
+
+def _stacked(results: dict[str, NetworkResult], table: str) -> pd.DataFrame:
+    frames: list[pd.DataFrame] = []
+    for name, result in results.items():
+        frame: pd.DataFrame = getattr(result, table)()
+        frame.insert(0, "centre_type", name)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def run_centres(
+    prepared: Prepared, folder: Path, *, force: bool, progress: Progress, wall: float
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, NetworkResult]]:
+    """Solve and write a centres run; returns (summary, timing, results)."""
+    from scenarios.runner import _rounded, context_summary, write_json
+
+    start = time.perf_counter()
+    results = solve_centres(prepared, progress)
+    solve_s = time.perf_counter() - start
+    summary = context_summary(prepared)
+    summary["kind"] = "centres"
+    networks = {name: r.summary() for name, r in results.items()}
+    for network in networks.values():
+        network.pop("runtime_s", None)  # wall-clock: timing.json
+    summary["networks"] = networks
+    statuses = [n["status"] for n in networks.values()]
+    summary["status"] = "optimal" if set(statuses) == {"optimal"} else "feasible"
+    with atomic_folder(folder, force=force) as work:
+        progress("writing centres.csv and tables")
+        for name, table in (
+            ("centres.csv", "centres_table"),
+            ("cities.csv", "city_table"),
+            ("counties.csv", "county_table"),
+        ):
+            frame = _rounded(_stacked(results, table))
+            frame.to_csv(work / name, index=False, lineterminator="\n")
+        summary["files"] = sorted(
+            {p.name for p in work.iterdir()} | {"summary.json", "timing.json"}
+        )
+        write_json(work / "summary.json", summary)
+        timing = {
+            **{k: round(v, 3) for k, v in prepared.seconds.items()},
+            "solve_s": round(solve_s, 3),
+            "solver_runtime_s": {n: round(r.runtime_s, 3) for n, r in results.items()},
+            "total_s": round(time.perf_counter() - wall, 3),
+        }
+        write_json(work / "timing.json", timing)
+    return summary, timing, results
