@@ -38,6 +38,7 @@ PRESETS = {
     "county_medical_community",
     "winter_speeds",
     "five_year_phased",
+    "five_centres",
 }
 
 
@@ -241,7 +242,7 @@ def test_extends_cycle(tmp_path: Path) -> None:
             'name = "x"\nextends = "nope"\n',
             (
                 "extends: unknown preset 'nope' - use one of baseline, county_medical_community, "
-                "equity_first, five_year_phased, tight_budget, winter_speeds"
+                "equity_first, five_centres, five_year_phased, tight_budget, winter_speeds"
             ),
         ),
         ('name = "x\n', "(toml): Illegal character '\\n' (at line 1, column 10)"),
