@@ -135,6 +135,9 @@ def run(  # noqa: PLR0917 - typer reads options from the parameters
     if done.summary.get("kind") == "centres":
         _print_centres(done.summary, done.folder)
         return
+    if done.summary.get("kind") == "specialties":
+        _print_specialties(done.summary, done.folder)
+        return
     plan = done.summary["plan"]
     table = Table(
         title=f"{done.summary['scenario']['name']}: {plan['status']}",
@@ -184,6 +187,29 @@ def _print_centres(summary: dict[str, Any], folder: Path) -> None:
     console = Console()
     console.print(table)
     console.print(f"results: {folder} (centres.csv, cities.csv)", soft_wrap=True)
+
+
+def _print_specialties(summary: dict[str, Any], folder: Path) -> None:
+    allocation = summary["specialties"]
+    table = Table(
+        title=f"{summary['scenario']['name']}: {summary['status']}",
+        caption="share of each field's people within the level's standard (lowest-highest field)",
+    )
+    for column in ("level", "designations", "quota", "standard min", "reach"):
+        table.add_column(column, justify="left" if column == "level" else "right")
+    for level in allocation["levels"]:
+        shares = [r["share"] for r in allocation["reach"] if r["level"] == level["level"]]
+        low, high = level["quota"]
+        table.add_row(
+            level["level"],
+            str(level["designations"]),
+            str(low) if low == high else f"{low}-{high}",
+            f"{level['standard_minutes']:g}",
+            f"{_share(min(shares))}-{_share(max(shares))}" if shares else "-",
+        )
+    console = Console()
+    console.print(table)
+    console.print(f"results: {folder} (designations.csv, by_city.csv)", soft_wrap=True)
 
 
 @app.command("validate")

@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from geodata.dataset import Dataset
     from geodata.travel import TravelTimes
     from scenarios.networks._report import NetworkResult
+    from scenarios.networks.specialties import SpecialtyResult
 
 __all__ = [
     "MAP_TIER",
@@ -113,8 +114,9 @@ class RunResult:
     folder: Path
     summary: dict[str, Any]
     timing: dict[str, Any]
-    #: The solved plan; for ``kind = "centres"`` the `NetworkResult` per centre type.
-    result: PlanResult | dict[str, NetworkResult]
+    #: The solved plan; for ``kind = "centres"`` the `NetworkResult` per centre type, for
+    #: ``kind = "specialties"`` the `SpecialtyResult`.
+    result: PlanResult | dict[str, NetworkResult] | SpecialtyResult
 
 
 def _quiet(_: str) -> None:
@@ -210,6 +212,13 @@ def run_scenario(
             prepared, folder, force=force, progress=progress, wall=wall
         )
         return RunResult(folder=folder, summary=summary, timing=timing, result=networks)
+    if s.kind == "specialties":
+        from scenarios._specialties_run import run_specialties
+
+        summary, timing, allocation = run_specialties(
+            prepared, folder, force=force, progress=progress, wall=wall
+        )
+        return RunResult(folder=folder, summary=summary, timing=timing, result=allocation)
     progress(f"solving ({s.objective}, {s.solver.name})")
     start = time.perf_counter()
     result = plan_upgrades(

@@ -50,6 +50,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SolverSettings",
+    "SpecialtiesSettings",
     "TierSettings",
     "TravelSettings",
     "check_against_world",
@@ -71,7 +72,8 @@ TierName = Literal["township_central", "county_3a", "community_hospital"]
 Objective = Literal["coverage", "median", "minmax", "equity", "lexicographic"]
 RoadClass = Literal["expressway", "national", "rural", "ferry"]
 CentreName = Literal["chest_pain", "stroke", "maternal", "neonatal_child", "trauma"]
-Kind = Literal["upgrade", "centres"]
+Kind = Literal["upgrade", "centres", "specialties"]
+KeyLevelName = Literal["national", "provincial", "municipal", "county"]
 CountyType = Literal["district", "county", "county_level_city"]
 #: A facility id or admin code: a string, never a number (``0701`` must not become 449).
 Code = Annotated[str, Field(strict=True, min_length=1)]
@@ -174,6 +176,20 @@ class CentresSettings(BaseModel):
     standard_minutes: dict[CentreName, Positive] = Field(default_factory=dict)
 
 
+class SpecialtiesSettings(BaseModel):
+    """Key clinical specialty "3223" allocation (``kind = "specialties"``;
+    `scenarios.networks.specialties`). Unset values keep the defaults of `SpecialtyRules`."""
+
+    model_config = _FROZEN
+
+    #: Designations per level (exact counts).
+    quota: dict[KeyLevelName, Count] = Field(default_factory=dict)
+    standard_minutes: dict[KeyLevelName, Positive] = Field(default_factory=dict)
+    min_per_region: dict[KeyLevelName, Count] | None = None
+    min_per_city: dict[KeyLevelName, Count] | None = None
+    min_per_county: dict[KeyLevelName, Count] | None = None
+
+
 class Scenario(BaseModel):
     """One planning scenario, as written in a TOML file (see ``scenarios/presets/``)."""
 
@@ -184,9 +200,11 @@ class Scenario(BaseModel):
     kind: Kind = Field(
         default="upgrade",
         description="upgrade: township central / county 3A upgrades; centres: time-critical "
-        "centre designation ([centres] table).",
+        "centre designation ([centres] table); specialties: the 3223 key clinical specialty "
+        "allocation ([specialties] table).",
     )
     centres: CentresSettings = Field(default_factory=CentresSettings)
+    specialties: SpecialtiesSettings = Field(default_factory=SpecialtiesSettings)
     extends: str | None = Field(
         default=None,
         description="Path (relative to this file) or preset name; resolved by load_scenario.",

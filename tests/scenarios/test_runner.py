@@ -330,3 +330,39 @@ def test_five_centres_preset(tmp_path: Path) -> None:
     code, _, err = invoke("compare", str(out), str(out), "-o", str(tmp_path / "c"))
     assert code == 2
     assert "compare works on upgrade runs" in error_line(err)
+
+
+def test_key_specialties_preset(tmp_path: Path) -> None:
+    out = tmp_path / "3223"
+    code, stdout, err = invoke("run", "key_specialties_3223", "-o", str(out), "--json")
+    assert code == 0, err
+    summary = json.loads(stdout)
+    assert (summary["kind"], summary["status"]) == ("specialties", "optimal")
+    levels = {row["level"]: row for row in summary["specialties"]["levels"]}
+    assert {k: v["designations"] for k, v in levels.items()} == {
+        "national": 30,
+        "provincial": 200,
+        "municipal": 200,
+        "county": 300,
+    }
+    table = pd.read_csv(out / "designations.csv", dtype=str)
+    assert len(table) == 730
+    assert not table.duplicated(["facility_id", "field"]).any()  # one level per pair
+    by_city = pd.read_csv(out / "by_city.csv")
+    assert len(by_city) == 14
+    assert (by_city["provincial"] >= 2).all()
+    assert (by_city["municipal"] >= 8).all()
+    assert by_city[["national", "provincial", "municipal", "county"]].sum().tolist() == [
+        30,
+        200,
+        200,
+        300,
+    ]
+    path = write(tmp_path, "too_many.toml", 'name = "x"\nextends = "key_specialties_3223"\n')
+    path.write_text(
+        path.read_text(encoding="utf-8") + "[specialties]\nquota = { national = 2000 }\n",
+        encoding="utf-8",
+    )
+    code, _, err = invoke("run", str(path), "-o", str(tmp_path / "x"))
+    assert code == 2
+    assert "2000 national designations need 2000 eligible" in error_line(err)

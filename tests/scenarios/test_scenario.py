@@ -39,6 +39,7 @@ PRESETS = {
     "winter_speeds",
     "five_year_phased",
     "five_centres",
+    "key_specialties_3223",
 }
 
 
@@ -242,7 +243,8 @@ def test_extends_cycle(tmp_path: Path) -> None:
             'name = "x"\nextends = "nope"\n',
             (
                 "extends: unknown preset 'nope' - use one of baseline, county_medical_community, "
-                "equity_first, five_centres, five_year_phased, tight_budget, winter_speeds"
+                "equity_first, five_centres, five_year_phased, key_specialties_3223, "
+                "tight_budget, winter_speeds"
             ),
         ),
         ('name = "x\n', "(toml): Illegal character '\\n' (at line 1, column 10)"),
