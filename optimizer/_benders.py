@@ -11,16 +11,33 @@ subject to
 
 1. ``θ_i + Σ_{j∈F: d_ij < D_i^k} (D_i^k - d_ij) y_j >= D_i^k`` for the levels ``k`` added
    as cuts (optimality cuts; a fixed open site at ``e_i`` counts as an open site)
-2. ``Σ_{j∈F reachable from i} y_j >= 1`` for rows that reach no fixed open site
+2. ``Σ_{j∈F reachable from i} y_j >= 1`` for rows that reach no fixed open site, one row per
+   distinct reachable set, left out when the exact count ``p >= 1`` implies it (the row
+   reaches every free site)
 3. the shared count, budget and group rows of `optimizer._selection`, and no-good cuts
 4. ``D_i^1 <= θ_i <= D_i^{K_i}``, ``y_j ∈ {0, 1}``
 
 For given ``y`` the most violated cut of row ``i`` is at the first level ``k`` where the
 open mass ``Σ_{d_ij <= D_i^k} y_j`` (fixed open sites count 1) reaches 1; it is found for all
-rows at once with numpy. Phase 1 adds cuts at LP solutions until none is violated (the
-bound of the radius LP); phase 2 solves the master MIP, evaluates the true cost of its
-selection, adds the violated cuts and repeats, warm-started with the best selection, until
-the master's dual bound is within the gap of the best true cost.
+rows at once with numpy.
+
+Steps:
+
+1. *LP phase*: cuts are added at LP solutions until none is violated; the master LP then has
+   the bound of the radius LP.
+2. With only a count on the sites (``p`` exact, no budget or groups), an *upper bound* comes
+   from the swap local search of `optimizer._heuristic` started at the ``p`` largest LP
+   values. *Reduced-cost fixing*: a site at 0 in the LP whose reduced cost exceeds
+   ``upper - bound`` is closed in every better solution (at 1 likewise, open). When that
+   fixes at least `_REDUCE_SHARE` of the free sites, the master is rebuilt without them
+   (levels recomputed on the remaining sites, rows merged again, cuts separated afresh),
+   which makes every later LP much smaller.
+3. The count-only master is solved by our own branch-and-Benders-cut (`optimizer._branch`):
+   cuts are separated at every node, so no master MIP is ever re-solved from scratch.
+   Masters with a budget or group rows are solved by HiGHS as MIPs instead: the master MIP is
+   solved, the true cost of its selection evaluated, violated cuts added, and the MIP
+   re-solved (warm-started with the best selection) until the master's dual bound is within
+   the gap of the best true cost.
 """
 
 from __future__ import annotations
@@ -35,7 +52,9 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from optimizer._branch import branch_and_cut
 from optimizer._capacity import Formulation
+from optimizer._heuristic import interchange, selection_cost
 from optimizer._milp import MilpBuilder
 from optimizer._reduce import merge_identical_rows
 from optimizer._selection import Selection, add_selection_rows
@@ -53,7 +72,9 @@ BoolArray = NDArray[np.bool_]
 _LP_ROUNDS = 200
 _TOL = 1e-7
 _DENSE_LIMIT = 4_000_000
-_SWAP_ROUNDS = 100
+_REDUCE_SHARE = 0.1
+_SAMPLES = 8
+_SAMPLE_WORK = 2e8  # rows × sites × k summed over the random roundings (≈ 1 s)
 _HEURISTICS = (
     "mip_heuristic_run_rins",
     "mip_heuristic_run_rens",
@@ -62,56 +83,15 @@ _HEURISTICS = (
 )
 
 
-def _plain(sel: Selection, no_goods: Sequence[BoolArray]) -> bool:
-    """Only a count constraint on the free sites: the swap heuristic applies."""
+def _count_only(sel: Selection) -> bool:
+    """Only an exact count limits the free sites: branch-and-cut and heuristics apply."""
     return (
         sel.p is not None
         and sel.p_exact
         and sel.budget is None
         and not sel.group_min
         and not sel.group_max
-        and not no_goods
-        and 0 < sel.p - sel.required.size < sel.free.size
     )
-
-
-def local_search(rows: _Rows, lp_y: FloatArray, k: int) -> FloatArray:
-    """Exactly ``k`` free sites: the ``k`` largest LP values, improved by best-swap moves.
-
-    Works on the dense merged-row × free-site matrix, with each row's fixed open site (or a
-    large penalty for unreachable pairs) as the fallback cost.
-    """
-    lv = rows.levels
-    n_free = lp_y.size
-    cutoff = lv.level_value[rows.last_idx]
-    penalty = np.where(lv.is_cutoff[rows.last_idx], cutoff, 1e6 * (1.0 + np.abs(cutoff).max()))
-    dense = np.repeat(penalty[:, None], n_free, axis=1)
-    dense[rows.e_row, lv.entry_site] = rows.e_val
-    weight = lv.weight
-    chosen = np.sort(np.argsort(-lp_y, kind="stable")[:k])
-    for _ in range(_SWAP_ROUNDS):
-        sub = dense[:, chosen]
-        order = np.argsort(sub, axis=1, kind="stable")
-        first = np.take_along_axis(sub, order[:, :1], axis=1)[:, 0]
-        second = np.take_along_axis(sub, order[:, 1:2], axis=1)[:, 0] if k > 1 else penalty
-        second = np.minimum(second, penalty)
-        first = np.minimum(first, penalty)
-        current = float(weight @ first)
-        best_gain, best_move = 1e-9 * max(1.0, current), None
-        for slot in range(k):
-            base = np.where(order[:, 0] == slot, second, first)
-            costs = weight @ np.minimum(dense, base[:, None])
-            costs[chosen] = np.inf
-            add = int(np.argmin(costs))
-            if current - costs[add] > best_gain:
-                best_gain, best_move = current - costs[add], (slot, add)
-        if best_move is None:
-            break
-        chosen[best_move[0]] = best_move[1]
-        chosen = np.sort(chosen)
-    y = np.zeros(n_free)
-    y[chosen] = 1.0
-    return y
 
 
 @dataclass(frozen=True)
@@ -194,27 +174,24 @@ def _add_cuts(h: Any, cuts: tuple[int, FloatArray, IntArray, IntArray, FloatArra
 
 
 def _add_reach_rows(builder: MilpBuilder, sel: Selection, rows: _Rows, y: IntArray) -> None:
-    """Rows 2 of the module docstring, one per distinct reach set, skipping implied ones.
-
-    A row reaching every free site is implied by an exact count of at least one site.
-    """
+    """Rows 2 of the module docstring: one per distinct reachable set, implied ones left out."""
     lv = rows.levels
     n_free = sel.free.size
-    open_end = ~lv.is_cutoff[rows.last_idx]
-    reach = np.bincount(rows.e_row, minlength=lv.n_rows)
-    forced = sel.p is not None and sel.p_exact and sel.p - sel.required.size >= 1
-    if forced:
-        open_end &= reach < n_free
-    if not open_end.any():
+    need_row = ~lv.is_cutoff[rows.last_idx]
+    if sel.p is not None and sel.p_exact and sel.p - sel.required.size >= 1:
+        need_row &= np.bincount(rows.e_row, minlength=lv.n_rows) < n_free
+    if not need_row.any():
         return
-    need = open_end[rows.e_row]
+    take = need_row[rows.e_row]
+    counts = np.bincount(rows.e_row[take], minlength=lv.n_rows)[need_row]
+    indptr = np.zeros(counts.size + 1, dtype=np.intp)
+    np.cumsum(counts, out=indptr[1:])
     pattern = sp.csr_array(
-        (np.ones(int(need.sum())), lv.entry_site[need], np.concatenate([[0], np.cumsum(reach[open_end])])),
-        shape=(int(open_end.sum()), n_free),
+        (np.ones(int(take.sum())), lv.entry_site[take], indptr), shape=(counts.size, n_free)
     )
     pattern.sort_indices()
     reps, _ = merge_identical_rows(pattern)
-    pattern = pattern[reps]
+    pattern = sp.csr_array(pattern[reps])
     builder.add_rows(
         reps.size,
         np.repeat(np.arange(reps.size, dtype=np.intp), np.diff(pattern.indptr)),
@@ -253,7 +230,7 @@ def _master(
 class _Solver:
     """The master in a ``highspy.Highs`` object, with a shared deadline."""
 
-    def __init__(self, form: Formulation, rows: _Rows, *, time_limit: float | None, gap: float):
+    def __init__(self, form: Formulation, rows: _Rows, *, deadline: float, gap: float):
         import highspy
 
         self.hs = highspy
@@ -261,7 +238,7 @@ class _Solver:
         self.n_free = form.y_cols.size
         self.theta = slice(self.n_free, self.n_free + rows.levels.n_rows)
         self.gap = gap
-        self.deadline = math.inf if time_limit is None else time.perf_counter() + time_limit
+        self.deadline = deadline
         self.h = new_highs(time_limit=None, mip_gap=gap)
         # The master is small and dense; HiGHS presolve only costs time on it (measured).
         self.h.setOptionValue("presolve", "off")
@@ -271,11 +248,21 @@ class _Solver:
         self.lp_bound = -math.inf
         self.reduced: FloatArray | None = None
         self.fixed = np.zeros(self.n_free, dtype=np.bool_)
+        self.open_end = ~rows.levels.is_cutoff[rows.last_idx]
+        self.n_base = form.milp.n_row
+        lv = rows.levels
+        # Integral weights and costs make every objective value an integer.
+        self.integral = bool(
+            np.all(lv.weight == np.round(lv.weight))
+            and np.all(lv.level_value == np.round(lv.level_value))
+        )
 
     def run(self) -> tuple[Any, FloatArray | None]:
         """Run with the remaining time; returns HiGHS's model status and primal values."""
         h = self.h
-        h.setOptionValue("time_limit", max(self.deadline - time.perf_counter(), 1e-3))
+        # HiGHS's time limit counts the object's run time over all runs.
+        remaining = max(self.deadline - time.perf_counter(), 1e-3)
+        h.setOptionValue("time_limit", h.getRunTime() + remaining)
         h.run()
         feasible = int(h.getInfo().primal_solution_status) == int(
             self.hs.SolutionStatus.kSolutionStatusFeasible
@@ -284,10 +271,12 @@ class _Solver:
         return h.getModelStatus(), values
 
     def infeasible(self, status: Any) -> bool:
+        """Whether HiGHS proved the current master infeasible."""
         ms = self.hs.HighsModelStatus
         return bool(status in (ms.kInfeasible, ms.kUnboundedOrInfeasible))
 
     def set_integer(self, integer: bool) -> None:
+        """Make the ``y`` columns integer (MIP) or continuous (LP)."""
         idx = np.arange(self.n_free, dtype=np.int32)
         self.h.changeColsIntegrality(
             self.n_free, idx, np.full(self.n_free, int(integer), dtype=np.uint8)
@@ -299,10 +288,26 @@ class _Solver:
         bad = x[self.theta] < value - _TOL * np.maximum(1.0, np.abs(value))
         return value, bad, _cuts(self.rows, kstar, below, bad, self.n_free)
 
+    def add_cuts(self, cuts: Any) -> None:
+        """Append cuts made by `violated` to the master."""
+        _add_cuts(self.h, cuts)
+
+    def evaluate(self, y: FloatArray) -> tuple[float, FloatArray]:
+        """True cost of the integral selection ``y`` and the values ``[y, θ]``.
+
+        The cost is infinite when some row reaches no open site.
+        """
+        _, value, _ = _separate(self.rows, y)
+        lv = self.rows.levels
+        mass = np.bincount(self.rows.e_row, weights=y[lv.entry_site], minlength=lv.n_rows)
+        if (self.open_end & (mass < 0.5)).any():
+            return math.inf, np.concatenate([y, value])
+        return float(lv.weight @ value), np.concatenate([y, value])
+
     def lp_phase(self) -> bool:
         """Cut the LP relaxation until no cut is violated; False if the master is infeasible.
 
-        Keeps the LP point, its bound and the reduced costs of ``y`` for `fix_by_reduced_cost`.
+        Keeps the LP point, its bound and the reduced costs of ``y`` for reduced-cost fixing.
         """
         self.set_integer(False)
         for _ in range(_LP_ROUNDS):
@@ -320,23 +325,43 @@ class _Solver:
             _add_cuts(self.h, cuts)
         return True
 
+    def purge(self) -> None:
+        """Delete the cuts that are slack (basic) in the current LP basis."""
+        basis = self.h.getBasis()
+        status = np.fromiter((int(s) for s in basis.row_status), dtype=np.int64)
+        slack = np.flatnonzero(status == int(self.hs.HighsBasisStatus.kBasic))
+        slack = slack[slack >= self.n_base].astype(np.int32)
+        if slack.size:
+            self.h.deleteRows(slack.size, slack)
+
+    def cutoff(self, upper: float) -> float:
+        """Bound at or above which no solution improves on ``upper`` by more than the gap
+        (or, with an integral objective, by at least 1)."""
+        if not math.isfinite(upper):
+            return math.inf
+        scale = max(abs(upper), 1.0)
+        cut = upper - self.gap * max(abs(upper), 1e-9) - 1e-9 * scale
+        if self.integral:
+            cut = min(cut, upper - 1.0 + 1e-6 * scale)
+        return cut
+
     def fixable(self, upper: float, start: FloatArray) -> tuple[BoolArray, BoolArray]:
-        """Sites proven closed / open in every solution cheaper than ``upper`` (never against
-        ``start``, a solution of that cost)."""
+        """Sites closed / open in every solution cheaper than ``upper`` (LP reduced costs).
+
+        The cut master LP is a relaxation of the problem, so every solution with ``y_j`` away
+        from its LP bound costs at least ``lp_bound + |reduced cost|``. Sites are never fixed
+        against ``start`` (a solution of cost ``upper``), so it stays feasible.
+        """
         none = np.zeros(self.n_free, dtype=np.bool_)
         if self.reduced is None or not math.isfinite(upper):
             return none, none
-        slack = upper - self.lp_bound + 1e-9 * max(1.0, abs(upper))
-        at_zero = (self.lp_y < 1e-9) & (self.reduced > slack) & (start < 0.5)
-        at_one = (self.lp_y > 1 - 1e-9) & (-self.reduced > slack) & (start > 0.5)
-        return at_zero, at_one
+        slack = self.cutoff(upper) - self.lp_bound
+        closed = (self.lp_y < 1e-9) & (self.reduced > slack) & (start < 0.5)
+        opened = (self.lp_y > 1 - 1e-9) & (-self.reduced > slack) & (start > 0.5)
+        return closed, opened
 
     def fix_by_reduced_cost(self, upper: float) -> None:
-        """Fix ``y_j`` whose LP reduced cost proves that flipping it cannot beat ``upper``.
-
-        The cut master LP is a relaxation of the problem, so every solution with ``y_j`` away
-        from its LP bound costs at least ``lp_bound + |reduced cost|``.
-        """
+        """Fix the columns of `fixable` (for ``upper``) in the master."""
         if self.reduced is None or not math.isfinite(upper):
             return
         slack = upper - self.lp_bound - 1e-6 * max(1.0, abs(upper))
@@ -349,28 +374,14 @@ class _Solver:
                 self.h.changeColsBounds(idx.size, idx, bound, bound)
                 self.fixed[idx] = True
 
-    def mip_phase(self, start: FloatArray | None) -> SolverRun:
-        """Solve the master MIP, add cuts at its selection, repeat until the gap closes.
-
-        ``start`` is an integer ``y`` (e.g. from `local_search`) used as the first incumbent.
-        """
+    def mip_phase(self) -> SolverRun:
+        """Solve the master MIP, add cuts at its selection, repeat until the gap closes."""
         self.set_integer(True)
         # Drop the fractional LP point: HiGHS would otherwise spend a sub-MIP repairing it.
         self.h.clearSolver()
         weight = self.rows.levels.weight
         best: FloatArray | None = None
         best_cost, bound = math.inf, -math.inf
-        if start is not None:
-            # With a local-search incumbent, HiGHS's own primal heuristics mostly re-solve
-            # sub-MIPs (measured: ~80 % of LP iterations on 400 nodes, p = 5); turn them off.
-            for name in _HEURISTICS:
-                self.h.setOptionValue(name, False)
-            self.h.setOptionValue("mip_heuristic_effort", 0.0)
-            value, bad, cuts = self.violated(np.zeros(self.theta.stop), start)
-            best_cost, best = float(weight @ value), np.concatenate([start, value])
-            _add_cuts(self.h, cuts)
-            self.fix_by_reduced_cost(best_cost)
-            self.h.setSolution(best.size, np.arange(best.size, dtype=np.int32), best)
         while True:
             status, x = self.run()
             if self.infeasible(status):
@@ -402,9 +413,153 @@ class _Solver:
         return SolverRun(Status.FEASIBLE, best, gap, self.label, reason)
 
 
-def _cost_of(rows: _Rows, y: FloatArray) -> tuple[FloatArray, float]:
-    _, value, _ = _separate(rows, y)
-    return value, float(rows.levels.weight @ value)
+class _Rounding:
+    """Integral selections from LP points: the ``k`` largest values, improved by swaps.
+
+    The swap search (`optimizer._heuristic.interchange`) works on the dense merged-row ×
+    free-site matrix, with each row's fixed open site (or a large penalty for unreachable
+    pairs) as the always-open fallback; without it (matrix too large), or when ``search`` is
+    False, or when the search already started from the same rounding, the rounding is
+    returned as is. Selections excluded by ``forbidden`` (no-good cuts) are never returned.
+    """
+
+    def __init__(
+        self,
+        rows: _Rows,
+        n_free: int,
+        k: int,
+        forbidden: Sequence[BoolArray],
+        deadline: float = math.inf,
+    ):
+        self.k = k
+        self.deadline = deadline
+        self.n_free = n_free
+        self.forbidden = [np.flatnonzero(f).tobytes() for f in forbidden]
+        self.tried: set[bytes] = set()
+        self.dense: FloatArray | None = None
+        lv = rows.levels
+        cutoff = lv.level_value[rows.last_idx]
+        self.weight = lv.weight
+        self.base = np.where(
+            lv.is_cutoff[rows.last_idx], cutoff, 1e6 * (1.0 + float(np.abs(cutoff).max()))
+        )
+        if lv.n_rows * n_free <= _DENSE_LIMIT:
+            dense = np.repeat(self.base[:, None], n_free, axis=1)
+            dense[rows.e_row, lv.entry_site] = rows.e_val
+            self.dense = dense
+
+    def first(self, y_lp: FloatArray, lower: float, gap: float) -> FloatArray | None:
+        """The best of the rounding of ``y_lp`` and up to `_SAMPLES` random roundings (fewer on
+        large matrices, see `_SAMPLE_WORK`), each drawn with probabilities proportional to
+        ``y_lp`` (seeded) and improved by swaps; stops early at a selection within ``gap`` of
+        ``lower``."""
+        best = self(y_lp)
+        if self.dense is None:
+            return best
+        best_cost = math.inf if best is None else self.cost(best)
+        rng = np.random.default_rng(0)
+        share = np.clip(y_lp, 1e-12, None)
+        share /= share.sum()
+        size = self.dense.size * max(self.k, 1)
+        for _ in range(min(_SAMPLES, int(_SAMPLE_WORK // size))):
+            if best_cost - lower <= gap * abs(best_cost) or time.perf_counter() > self.deadline:
+                break
+            chosen = np.sort(rng.choice(self.n_free, size=self.k, replace=False, p=share))
+            chosen = interchange(self.dense, self.weight, self.base, chosen, deadline=self.deadline)
+            if chosen.tobytes() in self.forbidden:
+                continue
+            y = np.zeros(self.n_free)
+            y[chosen] = 1.0
+            cost = self.cost(y)
+            if cost < best_cost:
+                best, best_cost = y, cost
+        return best
+
+    def cost(self, y: FloatArray) -> float:
+        """Cost of the selection ``y`` on the dense matrix (penalties included)."""
+        assert self.dense is not None
+        return selection_cost(self.dense, self.weight, self.base, np.flatnonzero(y > 0.5))
+
+    def __call__(self, y_lp: FloatArray, search: bool = True) -> FloatArray | None:
+        chosen = np.sort(np.argsort(-y_lp, kind="stable")[: self.k])
+        key = chosen.tobytes()
+        if search and self.dense is not None and key not in self.tried:
+            self.tried.add(key)
+            chosen = interchange(self.dense, self.weight, self.base, chosen, deadline=self.deadline)
+        if chosen.tobytes() in self.forbidden:
+            return None
+        y = np.zeros(self.n_free)
+        y[chosen] = 1.0
+        return y
+
+
+def _restrict(
+    sel: Selection, no_goods: Sequence[BoolArray], closed: BoolArray, opened: BoolArray
+) -> tuple[Selection, list[BoolArray]]:
+    """The selection with ``closed`` sites excluded and ``opened`` ones required, and the
+    no-good cuts on the remaining free sites (a cut already met by the fixings is dropped)."""
+    keep = ~(closed | opened)
+    fixed_open = sel.fixed_open.copy()
+    fixed_open[sel.free[opened]] = True
+    sub = replace(
+        sel,
+        free=sel.free[keep],
+        fixed_open=fixed_open,
+        required=np.sort(np.concatenate([sel.required, sel.free[opened]])),
+        excluded=np.sort(np.concatenate([sel.excluded, sel.free[closed]])),
+    )
+    goods = [
+        chosen[keep] for chosen in no_goods if not (chosen & closed).any() and chosen[opened].all()
+    ]
+    return sub, goods
+
+
+def _solve_count_only(
+    problem: Problem,
+    sel: Selection,
+    rows: _Rows,
+    solver: _Solver,
+    no_goods: Sequence[BoolArray],
+) -> SolverRun:
+    """Heuristic bound, reduced-cost reduction, then branch-and-cut (module docstring)."""
+    assert sel.p is not None
+    k = sel.p - sel.required.size
+    rounding = _Rounding(rows, sel.free.size, k, no_goods, solver.deadline)
+    start = (
+        rounding.first(solver.lp_y, solver.lp_bound, solver.gap) if 0 < k < sel.free.size else None
+    )
+    if start is None or not math.isfinite(solver.evaluate(start)[0]):
+        return branch_and_cut(solver, start=None, heuristic=rounding)
+    upper, _ = solver.evaluate(start)
+    closed, opened = solver.fixable(upper, start)
+    keep = ~(closed | opened)
+    if not keep.any():
+        _, values = solver.evaluate(start)
+        return SolverRun(Status.OPTIMAL, values, 0.0, solver.label, "")
+    if (closed | opened).sum() < _REDUCE_SHARE * sel.free.size:
+        return branch_and_cut(solver, start=start, heuristic=rounding)
+    sub_sel, sub_goods = _restrict(sel, no_goods, closed, opened)
+    sub_rows = _Rows.of(radius_levels(problem, sub_sel))
+    sub = _Solver(
+        _master(problem, sub_sel, sub_rows, sub_goods),
+        sub_rows,
+        deadline=solver.deadline,
+        gap=solver.gap,
+    )
+    if not sub.lp_phase():
+        # Cannot happen (``start`` satisfies the reduced master); keep the incumbent.
+        _, values = solver.evaluate(start)
+        return SolverRun(Status.FEASIBLE, values, math.nan, solver.label, "reduction failed")
+    sub_rounding = _Rounding(
+        sub_rows, sub_sel.free.size, k - int(opened.sum()), sub_goods, solver.deadline
+    )
+    run = branch_and_cut(sub, start=start[keep], heuristic=sub_rounding)
+    if run.values is None:
+        return run
+    y = opened.astype(np.float64)
+    y[keep] = run.values[: int(keep.sum())]
+    _, values = solver.evaluate(y)
+    return replace(run, values=values)
 
 
 def solve_median_benders(
@@ -416,55 +571,16 @@ def solve_median_benders(
     no_goods: Sequence[BoolArray] = (),
 ) -> tuple[Formulation, SolverRun]:
     """Solve the uncapacitated p-median by Benders decomposition (module docstring)."""
-    import os
-    dbg = bool(os.environ.get("PM_DEBUG"))
-    t0 = time.perf_counter()
+    deadline = math.inf if time_limit is None else time.perf_counter() + time_limit
     rows = _Rows.of(radius_levels(problem, sel))
     form = _master(problem, sel, rows, no_goods)
     if sel.free.size == 0:
         # Nothing to decide: every demand is served by its nearest fixed open site.
         value = rows.levels.level_value[rows.first_idx]
         return form, SolverRun(Status.OPTIMAL, value, 0.0, solver_label("highs"), "")
-    solver = _Solver(form, rows, time_limit=time_limit, gap=mip_gap)
+    solver = _Solver(form, rows, deadline=deadline, gap=mip_gap)
     if not solver.lp_phase():
         return form, SolverRun(Status.INFEASIBLE, None, math.nan, solver.label, "")
-    if dbg: print(f"lp phase {time.perf_counter()-t0:.2f}s bound {solver.lp_bound:.2f}", flush=True)
-    start = None
-    if _plain(sel, no_goods) and rows.levels.n_rows * sel.free.size <= _DENSE_LIMIT:
-        start = local_search(rows, solver.lp_y, sel.p - sel.required.size)  # type: ignore[operator]
-    if start is None or os.environ.get("PM_NOREDUCE"):
-        return form, solver.mip_phase(start)
-    _, upper = _cost_of(rows, start)
-    closed, opened = solver.fixable(upper, start)
-    if dbg: print(f"ls {time.perf_counter()-t0:.2f}s ub {upper} closed {closed.sum()} opened {opened.sum()}", flush=True)
-    keep = ~(closed | opened)
-    if not keep.any():
-        value, _ = _cost_of(rows, start)
-        return form, SolverRun(Status.OPTIMAL, np.concatenate([start, value]), 0.0, solver.label, "")
-    sub_sel = replace(
-        sel,
-        free=sel.free[keep],
-        fixed_open=_with(sel.fixed_open, sel.free[opened]),
-        required=np.sort(np.concatenate([sel.required, sel.free[opened]])),
-        excluded=np.sort(np.concatenate([sel.excluded, sel.free[closed]])),
-    )
-    sub_rows = _Rows.of(radius_levels(problem, sub_sel))
-    sub_form = _master(problem, sub_sel, sub_rows, ())
-    remaining = None if time_limit is None else max(solver.deadline - time.perf_counter(), 1e-3)
-    sub = _Solver(sub_form, sub_rows, time_limit=remaining, gap=mip_gap)
-    if not sub.lp_phase():
-        return form, SolverRun(Status.INFEASIBLE, None, math.nan, solver.label, "")
-    if dbg: print(f"sub lp {time.perf_counter()-t0:.2f}s bound {sub.lp_bound:.2f} rows {sub.h.getNumRow()} nnz {sub.h.getNumNz()}", flush=True)
-    run = sub.mip_phase(start[keep])
-    if run.values is None:
-        return form, run
-    y = opened.astype(np.float64)
-    y[keep] = run.values[: int(keep.sum())]
-    value, _ = _cost_of(rows, y)
-    return form, replace(run, values=np.concatenate([y, value]))
-
-
-def _with(mask: BoolArray, idx: IntArray) -> BoolArray:
-    out = mask.copy()
-    out[idx] = True
-    return out
+    if _count_only(sel):
+        return form, _solve_count_only(problem, sel, rows, solver, no_goods)
+    return form, solver.mip_phase()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from optimizer._milp import Milp, MilpBuilder
 from optimizer._upgrade_eval import entry_mask
@@ -16,7 +16,7 @@ from optimizer._upgrade_eval import entry_mask
 if TYPE_CHECKING:
     from optimizer.upgrade import UpgradeProblem, UpgradeTier
 
-__all__ = ["Built", "build_model"]
+__all__ = ["Built", "build_model", "max_violation"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -24,8 +24,47 @@ BoolArray = NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
+class _Cover:
+    """Coverage indicators of one tier and year: ``y = min(1, reach @ x[year])``."""
+
+    year: int
+    cols: IntArray
+    reach: sp.csr_array  # y rows x pairs
+
+
+@dataclass(frozen=True)
+class _Levels:
+    """Level variables of one tier and year (chained radius form, see `_level_block`).
+
+    Levels are sorted by (demand row, time); ``first`` marks the first level of each row and
+    ``hits`` (levels x pairs) the pairs whose time is exactly the level's time.
+    """
+
+    year: int
+    cols: IntArray
+    hits: sp.csr_array
+    first: BoolArray
+
+
+@dataclass(frozen=True)
+class _Bound:
+    """One column bounded by its rows (worst time ``W`` of a year, worst group share ``s``).
+
+    ``rows`` hold the column with every other column already known, so its tightest value
+    (lowest when ``maximise`` is False) follows from the rows' bounds. ``year`` is -1 for a
+    column outside the yearly objective (``s``).
+    """
+
+    year: int
+    col: int
+    rows: IntArray
+    maximise: bool
+
+
+@dataclass(frozen=True)
 class Built:
-    """The assembled model and what is needed to read its solution."""
+    """The assembled model and what is needed to read its solution (`decode`) and to write
+    a plan as a full solution vector (`encode`)."""
 
     milp: Milp
     kind: str
@@ -38,6 +77,76 @@ class Built:
     pair_cost: FloatArray
     x_cols: IntArray  # years x pairs
     problem: UpgradeProblem
+    aux: tuple[_Cover | _Levels | _Bound, ...] = ()
+
+    def year_cost(self) -> sp.csr_array:
+        """Years x columns: each year's part of the objective ``milp.cost`` (rows sum to it).
+
+        Each row is what a single-period model of the same kind minimises for that year's
+        upgrades, less its offset.
+        """
+        rows: list[IntArray] = []
+        cols: list[IntArray] = []
+        for block in self.aux:
+            if isinstance(block, _Bound):
+                if block.year >= 0:
+                    rows.append(np.array([block.year], dtype=np.intp))
+                    cols.append(np.array([block.col], dtype=np.intp))
+                continue
+            rows.append(np.full(block.cols.size, block.year, dtype=np.intp))
+            cols.append(block.cols)
+        r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.intp)
+        c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.intp)
+        out = sp.csr_array((self.milp.cost[c], (r, c)), shape=(self.n_years, self.milp.n_col))
+        out.eliminate_zeros()
+        return out
+
+    def encode(self, chosen: ArrayLike) -> FloatArray:
+        """The full solution vector of a plan: the inverse of `decode`.
+
+        Parameters
+        ----------
+        chosen
+            Boolean years x pairs: pair ``k`` (site ``pair_site[k]`` at tier
+            ``pair_tier[k]``) is upgraded by the end of year ``y``. A single year may be
+            given as a 1-d array; it is repeated for every year.
+
+        Returns
+        -------
+        numpy.ndarray
+            Every column of ``milp``: the upgrades, coverage indicators (1 where a provider
+            is within the standard, else 0), level variables (1 while no chosen provider is
+            at or below the level's time), and the worst time / worst group share at their
+            tightest values given the rest. The vector is feasible for ``milp`` when the plan
+            keeps the model's rules (check with `max_violation`).
+        """
+        x = np.asarray(chosen, dtype=np.float64)
+        if x.ndim == 1:
+            x = np.broadcast_to(x, self.x_cols.shape)
+        if x.shape != self.x_cols.shape:
+            msg = f"chosen needs shape {self.x_cols.shape}, got {x.shape}"
+            raise ValueError(msg)
+        x = (x > 0.5).astype(np.float64)
+        milp = self.milp
+        values = np.clip(np.zeros(milp.n_col), milp.col_lo, milp.col_hi)
+        values[self.x_cols] = x
+        for block in self.aux:
+            if isinstance(block, _Cover):
+                values[block.cols] = np.minimum(1.0, block.reach @ x[block.year])
+            elif isinstance(block, _Levels):
+                if block.cols.size == 0:
+                    continue
+                hits = np.cumsum(block.hits @ x[block.year])
+                # Hits from earlier rows' levels: the cumulative count just before each row.
+                start = np.flatnonzero(block.first)
+                before = np.repeat(
+                    np.concatenate([[0.0], hits[start[1:] - 1]]),
+                    np.diff(np.append(start, hits.size)),
+                )
+                values[block.cols] = (hits - before < 0.5).astype(np.float64)
+            else:
+                values[block.col] = _tightest(milp, block, values)
+        return values
 
     def decode(self, values: FloatArray) -> dict[str, Any]:
         """Upgrades per tier, first year per site, costs, and per-year selections."""
@@ -73,6 +182,42 @@ class Built:
             "cost_by_year": tuple(float(v) for v in per_year),
             "selected": selected,
         }
+
+
+def max_violation(milp: Milp, values: ArrayLike) -> float:
+    """Largest violation of ``milp``'s row and column bounds and integrality by ``values``.
+
+    Row violations are relative to ``max(1, |bound|)`` so that budget rows in CNY and
+    coverage rows in shares compare on one scale.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    activity = milp.matrix @ v
+    with np.errstate(invalid="ignore"):
+        row = np.maximum(milp.row_lo - activity, 0.0) / np.maximum(1.0, np.abs(milp.row_lo))
+        row = np.maximum(
+            np.nan_to_num(row),
+            np.nan_to_num(np.maximum(activity - milp.row_hi, 0.0))
+            / np.maximum(1.0, np.abs(milp.row_hi)),
+        )
+    col = np.maximum(milp.col_lo - v, 0.0) + np.maximum(v - milp.col_hi, 0.0)
+    frac = np.abs(v - np.round(v))[milp.integer]
+    return float(max(row.max(initial=0.0), col.max(initial=0.0), frac.max(initial=0.0)))
+
+
+def _tightest(milp: Milp, block: _Bound, values: FloatArray) -> float:
+    """Tightest value of one column given every other column and the block's rows."""
+    sub = milp.matrix[block.rows]
+    coef = np.asarray(sub[:, [block.col]].toarray()).ravel()
+    rest = sub @ values - coef * values[block.col]
+    lo, hi = milp.row_lo[block.rows], milp.row_hi[block.rows]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = np.where(coef > 0, (lo - rest) / coef, (hi - rest) / coef)  # value >= a
+        b = np.where(coef > 0, (hi - rest) / coef, (lo - rest) / coef)  # value <= b
+    if block.maximise:
+        upper = b[np.isfinite(b) & (coef != 0)].min(initial=np.inf)
+        return float(np.clip(upper, milp.col_lo[block.col], milp.col_hi[block.col]))
+    lower = a[np.isfinite(a) & (coef != 0)].max(initial=-np.inf)
+    return float(np.clip(lower, milp.col_lo[block.col], milp.col_hi[block.col]))
 
 
 def build_model(
@@ -124,6 +269,7 @@ def build_model(
         kind == "coverage" or equity_group is not None or any(t.min_group_coverage for t in tiers)
     )
     equity_terms: list[tuple[IntArray, IntArray, BoolArray, float]] = []
+    aux: list[_Cover | _Levels | _Bound] = []
     for tier in tiers:
         provides = np.array(
             [tier.name == t.name or tier.name in t.serves for t in tiers], dtype=np.bool_
@@ -134,7 +280,7 @@ def build_model(
         )
         if needs_y:
             for y in range(n_years):
-                terms = _coverage_block(
+                terms, reach = _coverage_block(
                     b,
                     problem,
                     tier,
@@ -142,24 +288,29 @@ def build_model(
                     x=x_cols[y],
                     in_objective=kind == "coverage",
                 )
+                aux.append(_Cover(y, terms[0], reach))
                 if y == n_years - 1:
                     _group_coverage_rows(b, problem, tier, terms)
                     equity_terms.append((*terms, tier.weight))
         if kind in ("median", "minmax"):
             for y in range(n_years):
-                _level_block(
-                    b,
-                    problem,
-                    tier,
-                    sites_to_pairs=sites_to_pairs,
-                    x=x_cols[y],
-                    kind=kind,
-                    unreachable=unreachable,
+                aux.extend(
+                    _level_block(
+                        b,
+                        problem,
+                        tier,
+                        sites_to_pairs=sites_to_pairs,
+                        x=x_cols[y],
+                        year=y,
+                        kind=kind,
+                        unreachable=unreachable,
+                    )
                 )
     equity_cost = np.zeros(0)
     if equity_group is not None:
         s_col = b.add_vars(1, lo=0.0, hi=1.0)
-        _equity_rows(b, problem, equity_group, s_col, equity_terms)
+        s_rows = _equity_rows(b, problem, equity_group, s_col, equity_terms)
+        aux.append(_Bound(-1, int(s_col[0]), s_rows, maximise=True))
     milp = b.build()
     if equity_group is not None:
         equity_cost = np.zeros(milp.n_col)
@@ -178,6 +329,7 @@ def build_model(
         pair_cost=pair_cost,
         x_cols=x_cols,
         problem=problem,
+        aux=tuple(aux),
     )
 
 
@@ -276,8 +428,11 @@ def _coverage_block(
     sites_to_pairs: sp.csr_array,
     x: IntArray,
     in_objective: bool,
-) -> tuple[IntArray, IntArray, BoolArray]:
-    """y variables and rows for one tier and year; returns (y cols, their rows' demand, base)."""
+) -> tuple[tuple[IntArray, IntArray, BoolArray], sp.csr_array]:
+    """y variables and rows for one tier and year.
+
+    Returns (y cols, their rows' demand, base) and the pairs within reach of each y row.
+    """
     costs = problem.base.costs
     ok = entry_mask(problem, tier) & (costs.data <= tier.standard_minutes)
     cover = sp.csr_array((ok.astype(np.float64), costs.indices, costs.indptr), shape=costs.shape)
@@ -298,7 +453,7 @@ def _coverage_block(
     cols = np.concatenate([y, x[block.indices]])
     vals = np.concatenate([np.ones(n), -np.ones(block.indices.size)])
     b.add_rows(n, rows, cols, vals, hi=0.0)
-    return y, open_rows, base
+    return (y, open_rows, base), block
 
 
 def _group_coverage_rows(
@@ -334,7 +489,7 @@ def _equity_rows(
     grouping: str,
     s_col: IntArray,
     terms: list[tuple[IntArray, IntArray, BoolArray, float]],
-) -> None:
+) -> IntArray:
     labels = _labels(problem, grouping)
     demand_label = np.searchsorted(labels, problem.demand_groups[grouping].astype(str))
     total = np.zeros(labels.size)
@@ -355,7 +510,7 @@ def _equity_rows(
     keep = active[all_rows]
     # Rows are divided by the group's total so every coefficient is a share (well scaled).
     scale = np.where(active, total, 1.0)
-    b.add_rows(
+    return b.add_rows(
         int(active.sum()),
         np.concatenate([row_id[active], row_id[all_rows[keep]]]),
         np.concatenate([np.full(int(active.sum()), s_col[0]), np.concatenate(cols)[keep]]),
@@ -373,10 +528,12 @@ def _level_block(
     *,
     sites_to_pairs: sp.csr_array,
     x: IntArray,
+    year: int,
     kind: str,
     unreachable: float,
-) -> None:
-    """Radius (level) variables for the median/minmax objectives, chained form."""
+) -> list[_Levels | _Bound]:
+    """Radius (level) variables for the median/minmax objectives, chained form; returns how
+    to compute them from the upgrades (`Built.encode`)."""
     costs = problem.base.costs
     weight = np.asarray(tier.demand_weight, dtype=np.float64)
     ok = entry_mask(problem, tier)
@@ -415,6 +572,10 @@ def _level_block(
         np.concatenate([np.ones(n_levels), -np.ones(chain.size), np.ones(k.size)]),
         lo=first.astype(np.float64),
     )
+    hits = sp.csr_array(
+        (np.ones(k.size), (level_of.ravel(), k)), shape=(n_levels, sites_to_pairs.shape[1])
+    )
+    blocks: list[_Levels | _Bound] = [_Levels(year, z, hits, first)]
     has_levels = np.zeros(costs.shape[0], dtype=np.bool_)
     has_levels[level_row] = True
     start_time = np.where(has_levels, np.inf, near)
@@ -422,7 +583,7 @@ def _level_block(
     live = weight > 0
     if kind == "median":
         b.offset += float((tier.weight * weight * start_time).sum())
-        return
+        return blocks
     # minmax: W >= start + sum(delta z) for every demand with weight.
     fixed_worst = float(start_time[live & ~has_levels].max(initial=0.0))
     w_col = b.add_vars(1, cost=tier.weight, lo=fixed_worst, hi=np.inf)
@@ -430,10 +591,11 @@ def _level_block(
     row_index = np.full(costs.shape[0], -1, dtype=np.intp)
     row_index[rows_with] = np.arange(rows_with.size)
     lv = row_index[level_row] >= 0
-    b.add_rows(
+    w_rows = b.add_rows(
         rows_with.size,
         np.concatenate([np.arange(rows_with.size), row_index[level_row[lv]]]),
         np.concatenate([np.full(rows_with.size, w_col[0]), z[lv]]),
         np.concatenate([np.ones(rows_with.size), -delta[lv]]),
         lo=start_time[rows_with],
     )
+    return [*blocks, _Bound(year, int(w_col[0]), w_rows, maximise=False)]

@@ -19,6 +19,11 @@ subject to
 Row 2 says ``r`` is at least the cost from ``i`` to its nearest open site. Identical rows are
 merged (weights are irrelevant here).
 
+With HiGHS, the uncapacitated model is not passed whole to the solver: its LP bound is weak
+and HiGHS found no solution in minutes at Liaoning's size. `optimizer._center_search` finds the
+optimum by bisection on the radius with set-covering feasibility MIPs instead (same optimum).
+CBC receives the formulation above.
+
 Capacitated (single sourcing)
 -----------------------------
 .. math:: \min \; r \quad \text{s.t.} \quad r - \sum_j d_{ij} x_{ij} \ge 0 \;\; \forall i

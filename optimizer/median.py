@@ -27,7 +27,8 @@ charges each demand the cost of its nearest open site. Demand rows identical aft
 
 With HiGHS, the uncapacitated model is not passed whole to the solver: `optimizer._benders`
 projects the ``z`` out and solves it by Benders decomposition on exactly these levels (same
-optimum, much smaller master). CBC receives the formulation above.
+optimum, much smaller master), with its own branch-and-cut (`optimizer._branch`) when only a
+count limits the sites. CBC receives the formulation above.
 
 Capacitated (single sourcing)
 -----------------------------

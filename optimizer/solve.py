@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from optimizer._benders import solve_median_benders
 from optimizer._capacity import Formulation
+from optimizer._center_search import solve_center_search
 from optimizer._checks import explain_infeasible, explain_solver_infeasible
 from optimizer._milp import Milp
 from optimizer._reduce import nearest_open
@@ -225,9 +226,14 @@ def _run(
     mip_gap: float,
     no_goods: list[BoolArray],
 ) -> tuple[Formulation, SolverRun]:
-    """Formulate and solve; the uncapacitated p-median with HiGHS goes through Benders."""
+    """Formulate and solve; with HiGHS, the uncapacitated p-median goes through Benders and
+    the uncapacitated p-center through a radius bisection."""
     if objective == "median" and problem.capacity is None and solver == "highs":
         return solve_median_benders(
+            problem, sel, time_limit=time_limit, mip_gap=mip_gap, no_goods=no_goods
+        )
+    if objective == "minmax" and problem.capacity is None and solver == "highs":
+        return solve_center_search(
             problem, sel, time_limit=time_limit, mip_gap=mip_gap, no_goods=no_goods
         )
     form = _formulate(problem, sel, objective, threshold)

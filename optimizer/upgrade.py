@@ -51,9 +51,15 @@ Constraints
 9. ``s · Σ_t w_t D_gt - Σ_t w_t Σ_{i∈g} d_it y_it ≤ Σ_t w_t base_gt`` (equity)
 
 Phasing: with yearly budgets ``B_1 … B_Y`` every variable gets a year index; ``x_k,τ ≥
-x_k,τ-1`` (an upgrade stays), spending ``Σ_k c_k (x_k,τ - x_k,τ-1) ≤ B_τ`` (or cumulative
-spending ≤ cumulative budget with ``carry_over``), the objective sums over years
-(coverage-years: early upgrades where they matter most), and rules 5-8 hold for the final year.
+x_k,τ-1`` (an upgrade stays, so ``x_k,τ`` means "upgraded by the end of year τ"), spending
+``Σ_k c_k (x_k,τ - x_k,τ-1) ≤ B_τ`` (or cumulative spending ≤ cumulative budget with
+``carry_over``), the objective sums over years (coverage-years: early upgrades where they
+matter most), and rules 5-8 hold for the final year. With HiGHS and two or more years, two
+aids from `optimizer._upgrade_heuristic` come first: a myopic year-by-year plan handed to
+HiGHS as a full MIP start (`Built.encode`), and, for the coverage objectives, a floor per
+year ``Σ_{cols of τ} c v ≥ f_τ`` from the bound of the best single-period plan with the
+money of years ``1 … τ`` (valid inequalities: they remove no plan, and they let HiGHS prove
+the optimum with far fewer nodes).
 """
 
 from __future__ import annotations
@@ -70,7 +76,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from optimizer._milp import Milp
 from optimizer._solvers import SOLVERS, run_milp
-from optimizer._upgrade_model import Built, build_model
+from optimizer._upgrade_heuristic import phased_start, year_floors
+from optimizer._upgrade_model import Built, build_model, max_violation
 from optimizer.errors import InvalidOptionError, InvalidProblemError
 from optimizer.problem import Problem
 from optimizer.result import Status
@@ -96,6 +103,12 @@ STAGE_TOLERANCE = 1e-7
 #: and the coverage stage under the fixed share is as slow. 1 % of a share of 0.46 is half a
 #: percentage point. `mip_gap=` overrides it for every stage; `plan.gap` reports the gap.
 EQUITY_STAGE_GAP = 0.01
+#: Share of `time_limit` that the phased aids (MIP start, year floors) may use; without a
+#: time limit they get `optimizer._upgrade_heuristic.DEFAULT_ALLOWANCE_S`. The first solver
+#: run's time limit is shortened by the time they took.
+PHASED_AID_SHARE = 0.25
+#: Largest violation of the model's rows (relative) for the heuristic start to be used.
+START_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -457,6 +470,20 @@ def solve_upgrades(
         equity_group=equity_group if objective in ("equity", "lexicographic") else None,
         unreachable=unreachable,
     )
+    initial: FloatArray | None = None
+    first_limit = time_limit
+    if years is not None and len(years) > 1 and solver == "highs":
+        aided = time.perf_counter()
+        built, initial = _phased_aids(
+            problem,
+            built,
+            budget=budget,
+            yearly_budgets=years,
+            carry_over=carry_over,
+            allowance_s=None if time_limit is None else PHASED_AID_SHARE * time_limit,
+        )
+        if time_limit is not None:
+            first_limit = max(time_limit - (time.perf_counter() - aided), 0.0)
     runs: list[tuple[str, Milp]] = []
     if objective in ("equity", "lexicographic"):
         runs.append(("worst_group_share", replace(built.milp, cost=built.equity_cost, offset=0.0)))
@@ -472,7 +499,56 @@ def solve_upgrades(
         mip_gap=mip_gap,
         start=start,
         objective=objective,
+        initial=initial,
+        first_limit=first_limit,
     )
+
+
+def _phased_aids(
+    problem: UpgradeProblem,
+    built: Built,
+    *,
+    budget: float | None,
+    yearly_budgets: Sequence[float],
+    carry_over: bool,
+    allowance_s: float | None,
+) -> tuple[Built, FloatArray | None]:
+    """`built` with a floor row per year (coverage models), and the heuristic plan as a full
+    start vector.
+
+    The start is None when the heuristic finds no plan keeping every rule in its allowance
+    (or, as a safeguard, when its vector breaks a row of the model by more than
+    `START_TOLERANCE`).
+    """
+    began = time.perf_counter()
+    chosen = phased_start(
+        problem,
+        built,
+        budget=budget,
+        yearly_budgets=yearly_budgets,
+        carry_over=carry_over,
+        allowance_s=allowance_s,
+    )
+    if built.kind == "coverage":
+        left = None if allowance_s is None else allowance_s - (time.perf_counter() - began)
+        floors = year_floors(
+            problem, built, budget=budget, yearly_budgets=yearly_budgets, allowance_s=left
+        )
+    else:  # dense rows over the level variables slow HiGHS down (docs/decisions.md)
+        floors = np.full(built.n_years, -np.inf)
+    known = np.isfinite(floors)
+    if known.any():
+        rows = sp.csr_array(built.year_cost()[np.flatnonzero(known)])
+        built = replace(
+            built,
+            milp=built.milp.with_rows(rows, floors[known], np.full(int(known.sum()), np.inf)),
+        )
+    if chosen is None:
+        return built, None
+    values = built.encode(chosen)
+    if max_violation(built.milp, values) > START_TOLERANCE:  # pragma: no cover - safeguard
+        return built, None
+    return built, values
 
 
 def _run_stages(
@@ -485,20 +561,29 @@ def _run_stages(
     mip_gap: float | None,
     start: float,
     objective: str,
+    initial: FloatArray | None = None,
+    first_limit: float | None = None,
 ) -> UpgradePlan:
+    """Solve the stages in order, each fixing its optimum before the next.
+
+    ``initial`` is a full solution vector handed to the first run as a MIP start (later runs
+    start from the previous stage's solution); ``first_limit`` replaces `time_limit` for the
+    first run (phased plans spend part of the limit on the heuristic).
+    """
     fixed: Milp | None = None
     stages: dict[str, float] = {}
     gaps: list[float] = []
     statuses: list[Status] = []
-    values: FloatArray | None = None
+    values: FloatArray | None = initial
     label = ""
     messages: list[str] = []
-    for name, stage in runs:
+    for index, (name, stage) in enumerate(runs):
         model = stage if fixed is None else replace(fixed, cost=stage.cost, offset=stage.offset)
         gap = mip_gap
         if gap is None and len(runs) > 1 and name != "cost":
             gap = EQUITY_STAGE_GAP
-        run = run_milp(model, solver=solver, time_limit=time_limit, mip_gap=gap, start=values)
+        limit = first_limit if index == 0 and first_limit is not None else time_limit
+        run = run_milp(model, solver=solver, time_limit=limit, mip_gap=gap, start=values)
         label = run.solver
         statuses.append(run.status)
         if run.reason:

@@ -21,6 +21,16 @@ def test_instances_are_connected_shortest_paths() -> None:
 def test_quick_benchmark_table() -> None:
     pytest.importorskip("spopt")
     text = main(quick=True, runs=1, cap_s=60.0)
-    assert "| pmed-like n=60 p=5 | 60 | 5 |" in text
+    assert "| 60:5 | 60 | 5 |" in text
     assert "Geometric-mean speed-up" in text
     assert "| yes |" in text
+
+
+def test_cases_name_their_draw() -> None:
+    from benchmarks.bench_pmedian import FULL, parse_case
+
+    assert parse_case("900:5") == (900, 5, 0)
+    assert parse_case("900:5#2") == (900, 5, 2)
+    assert parse_case("900:5#s1") == (900, 5, 1)
+    assert parse_case("900:5", seed=3) == (900, 5, 3)
+    assert sum(1 for n, p, _ in FULL if (n, p) == (900, 5)) >= 4
