@@ -17,7 +17,8 @@ import os
 import re
 import sys
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +26,34 @@ import numpy as np
 from numpy.typing import NDArray
 
 from optimizer._milp import Milp
-from optimizer.result import Status
+from optimizer.result import Status, gap_words, settled_status
 
 __all__ = [
+    "INFEASIBLE_REASON",
     "SOLVERS",
+    "TIME_LIMIT_REASON",
     "SolverRun",
     "highs_label",
     "load_highs",
     "new_highs",
     "run_milp",
+    "settle",
     "solver_label",
 ]
 
 SOLVERS = ("highs", "cbc")
+#: Reason of a run whose solver proved the model infeasible; callers replace it with a
+#: sentence in the planner's words.
+INFEASIBLE_REASON = "the solver proved the model infeasible"
+#: Words in the reason of every run stopped by its time limit (`optimizer.result.status_text`
+#: takes ``time_limit=True`` for them).
+TIME_LIMIT_REASON = "time limit reached"
+#: Relative difference between a solution's objective and the solver's at which the solution
+#: is not the one the solver proved (a MIP start returned unchanged, see `_run_highs`).
+_OBJECTIVE_TOLERANCE = 1e-6
+#: HiGHS's default ``mip_abs_gap``: a run closed within it is optimal whatever its relative gap
+#: (objectives near zero, such as a worst-group share of 0).
+_ABSOLUTE_GAP = 1e-6
 
 
 @dataclass(frozen=True)
@@ -155,6 +171,7 @@ def _run_highs(
 ) -> SolverRun:
     import highspy
 
+    began = time.perf_counter()
     h = new_highs(time_limit=time_limit, mip_gap=mip_gap)
     load_highs(h, model)
     if start is not None:
@@ -162,24 +179,62 @@ def _run_highs(
         solution.col_value = np.asarray(start, dtype=np.float64).tolist()
         h.setSolution(solution)
     h.run()
+    values = _solution(h)
+    if start is not None and values is not None and _stale(h, model, values):
+        # HiGHS 1.16 can finish in presolve with the true optimum in its objective value
+        # while `getSolution` still holds the start: solve again without it.
+        left = None if time_limit is None else max(time_limit - (time.perf_counter() - began), 0.0)
+        h = new_highs(time_limit=left, mip_gap=mip_gap)
+        load_highs(h, model)
+        h.run()
+        values = _solution(h)
     label = highs_label(h)
     status = h.getModelStatus()
     info = h.getInfo()
-    has_solution = int(info.primal_solution_status) == int(
-        highspy.SolutionStatus.kSolutionStatusFeasible
-    )
-    values = np.asarray(h.getSolution().col_value, dtype=np.float64) if has_solution else None
+    has_solution = values is not None
     mip = bool(model.integer.any())
     gap = float(info.mip_gap) if mip and has_solution else (0.0 if has_solution else math.nan)
     ms = highspy.HighsModelStatus
     if status == ms.kOptimal and has_solution:
-        return SolverRun(Status.OPTIMAL, values, gap, label, "")
+        run = SolverRun(Status.OPTIMAL, values, gap, label, "")
+        if mip and abs(info.objective_function_value - info.mip_dual_bound) <= _ABSOLUTE_GAP:
+            return run  # HiGHS's absolute gap tolerance: proven optimal
+        return settle(run)
     if status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
-        return SolverRun(Status.INFEASIBLE, None, math.nan, label, "HiGHS: model infeasible")
+        return SolverRun(Status.INFEASIBLE, None, math.nan, label, INFEASIBLE_REASON)
     reason = f"HiGHS stopped: {h.modelStatusToString(status)}"
+    if status == ms.kTimeLimit:
+        reason = f"HiGHS stopped: {TIME_LIMIT_REASON}"
     if has_solution:
         return SolverRun(Status.FEASIBLE, values, gap, label, reason)
     return SolverRun(Status.NO_SOLUTION, None, math.nan, label, reason)
+
+
+def _solution(h: Any) -> NDArray[np.float64] | None:
+    """HiGHS's primal values, or None without a feasible solution."""
+    import highspy
+
+    feasible = int(h.getInfo().primal_solution_status) == int(
+        highspy.SolutionStatus.kSolutionStatusFeasible
+    )
+    return np.asarray(h.getSolution().col_value, dtype=np.float64) if feasible else None
+
+
+def _stale(h: Any, model: Milp, values: NDArray[np.float64]) -> bool:
+    """Whether ``values`` do not attain the objective value HiGHS reports for them."""
+    reported = float(h.getInfo().objective_function_value)
+    mine = float(model.cost @ values + model.offset)
+    return abs(mine - reported) > _OBJECTIVE_TOLERANCE * max(1.0, abs(reported), abs(mine))
+
+
+def settle(run: SolverRun) -> SolverRun:
+    """``run``, made ``feasible`` (with the gap in its reason) when it is ``optimal`` only
+    within a gap larger than `optimizer.result.DEFAULT_MIP_GAP` (a looser ``mip_gap``)."""
+    status = settled_status(run.status, run.gap)
+    if status is run.status:
+        return run
+    reason = f"proven within {gap_words(run.gap)} of the best possible (a looser mip_gap)"
+    return replace(run, status=status, reason=reason)
 
 
 _RESULT = re.compile(r"^Result - (.+)$", re.MULTILINE)
@@ -248,13 +303,15 @@ def _run_cbc(model: Milp, *, time_limit: float | None, mip_gap: float | None) ->
     if prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         values = np.array([x.varValue or 0.0 for x in xs], dtype=np.float64)
     if prob.status == pulp.LpStatusInfeasible or prob.sol_status == pulp.LpSolutionInfeasible:
-        return SolverRun(Status.INFEASIBLE, None, math.nan, label, "CBC: model infeasible")
+        return SolverRun(Status.INFEASIBLE, None, math.nan, label, INFEASIBLE_REASON)
     if values is None:
         reason = f"CBC stopped: {result_line or 'no solution'}"
         return SolverRun(Status.NO_SOLUTION, None, math.nan, label, reason)
     gap = _cbc_gap(log, float(model.offset))
     proven = result_line.startswith("Optimal") or not model.integer.any()
     if prob.sol_status == pulp.LpSolutionOptimal and proven:
-        return SolverRun(Status.OPTIMAL, values, 0.0 if math.isnan(gap) else gap, label, "")
-    reason = f"CBC stopped: {result_line or 'time limit'}"
+        return settle(SolverRun(Status.OPTIMAL, values, 0.0 if math.isnan(gap) else gap, label, ""))
+    reason = f"CBC stopped: {result_line or TIME_LIMIT_REASON}"
+    if "time" in result_line.lower():
+        reason = f"CBC stopped: {TIME_LIMIT_REASON} ({result_line})"
     return SolverRun(Status.FEASIBLE, values, gap, label, reason)

@@ -12,7 +12,7 @@ from optimizer._upgrade_eval import entry_mask
 if TYPE_CHECKING:
     from optimizer.upgrade import UpgradeProblem
 
-__all__ = ["explain_infeasible"]
+__all__ = ["explain_infeasible", "explain_solver_infeasible"]
 
 
 def _money(value: float) -> str:
@@ -84,6 +84,7 @@ def _group_reasons(problem: UpgradeProblem, name: str, limit: float | None) -> l
         c = np.asarray(t.cost, dtype=np.float64)
         candidate |= np.isfinite(c)
         cheapest_any = np.fmin(cheapest_any, c)
+    candidate &= ~existing  # upgrading an existing provider adds no provider of this tier
     for grouping, needed in sorted(tier.min_providers_per_group.items()):
         labels = problem.site_groups[grouping].astype(str)
         short: list[str] = []
@@ -158,3 +159,52 @@ def _coverage_reachable(
         f"{tier.standard_minutes:g} min even with every candidate upgraded ({shown})"
     )
     return [message]
+
+
+def explain_solver_infeasible(
+    problem: UpgradeProblem,
+    *,
+    budget: float | None,
+    yearly_budgets: Sequence[float] | None,
+    carry_over: bool,
+) -> str:
+    """Message for a plan the solver proved impossible after `explain_infeasible` passed.
+
+    Names every active rule, so the planner knows which ones to relax together.
+    """
+    active: list[str] = []
+    if budget is not None:
+        active.append(f"budget {_money(budget)}")
+    if yearly_budgets is not None:
+        money = ", ".join(_money(b) for b in yearly_budgets)
+        active.append(f"yearly budgets {money}{' with carry-over' if carry_over else ''}")
+    for tier in problem.tiers:
+        label = f"tier {tier.name}"
+        if tier.budget is not None:
+            active.append(f"{label}: budget {_money(tier.budget)}")
+        if tier.min_upgrades > 0:
+            active.append(f"{label}: at least {_count(tier.min_upgrades, 'upgrade')}")
+        if tier.max_upgrades is not None:
+            active.append(f"{label}: at most {_count(tier.max_upgrades, 'upgrade')}")
+        if tier.required:
+            active.append(f"{label}: {_count(len(tier.required), 'required site')}")
+        rules = (
+            (tier.min_upgrades_per_group, "at least {} upgrade(s) per {}"),
+            (tier.max_upgrades_per_group, "at most {} upgrade(s) per {}"),
+            (tier.min_providers_per_group, "at least {} provider(s) per {}"),
+        )
+        for limits, words in rules:
+            for grouping, value in sorted(limits.items()):
+                active.append(f"{label}: {words.format(value, grouping)}")
+        for grouping, share in sorted(tier.min_group_coverage.items()):
+            active.append(
+                f"{label}: {share:.0%} of every {grouping} within {tier.standard_minutes:g} min"
+            )
+    return (
+        "no upgrade plan satisfies all the rules together (" + "; ".join(active) + "); each "
+        "passes its own check, so relax one of them"
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -406,9 +406,13 @@ def _tier_limit_rows(
             existing = np.bincount(
                 site_label[np.asarray(tier.existing, dtype=np.bool_)], minlength=labels.size
             )
-            provides = np.array(
-                [tier.name == t.name or tier.name in t.serves for t in problem.tiers]
-            )[pair_tier]
+            # An existing provider upgraded to a tier that serves this one stays one provider.
+            provides = (
+                np.array([tier.name == t.name or tier.name in t.serves for t in problem.tiers])[
+                    pair_tier
+                ]
+                & ~np.asarray(tier.existing, dtype=np.bool_)[pair_site]
+            )
             short = np.maximum(needed - existing, 0).astype(np.float64)
             b.add_rows(labels.size, site_label[pair_site[provides]], final[provides], 1.0, lo=short)
 

@@ -110,8 +110,7 @@ from optimizer._milp import Milp
 from optimizer._solvers import SOLVERS, SolverRun, run_milp, solver_label
 from optimizer.errors import InvalidOptionError, InvalidProblemError
 from optimizer.problem import _ids, _to_csr
-from optimizer.result import Status
-from optimizer.solve import DEFAULT_MIP_GAP
+from optimizer.result import DEFAULT_MIP_GAP, Status
 
 __all__ = [
     "STAGE_TOLERANCE",
@@ -417,6 +416,13 @@ def solve_allocation(
     Allocation
         ``status == "infeasible"`` with a one-line ``message`` when no allocation satisfies the
         quotas, balance rules and required designations.
+
+    Raises
+    ------
+    InvalidOptionError
+        For a solver, time limit or gap that cannot be used.
+    InvalidProblemError
+        When no hospital-specialty pair is eligible at any level (nothing to allocate).
     """
     start = time.perf_counter()
     if solver not in SOLVERS:
@@ -428,6 +434,12 @@ def solve_allocation(
     if mip_gap is not None and not 0 <= mip_gap < 1:
         msg = f"mip_gap must be in [0, 1), got {mip_gap!r}"
         raise InvalidOptionError(msg)
+    if not problem.eligible.any():
+        msg = (
+            "no hospital-specialty pair is eligible at any level: give at least one level an "
+            "`eligible` mask with a True entry (or leave it None for every hospital)"
+        )
+        raise InvalidProblemError(msg)
     reason = explain_infeasible(problem)
     if reason:
         label = f"{solver_label(solver)} (not run: pre-solve checks)"

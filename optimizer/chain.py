@@ -94,7 +94,7 @@ from optimizer._chain_model import (
 from optimizer._solvers import SOLVERS, run_milp, solver_label
 from optimizer.errors import InvalidOptionError, InvalidProblemError
 from optimizer.problem import Problem
-from optimizer.result import Status
+from optimizer.result import DEFAULT_MIP_GAP, Status
 
 __all__ = ["ChainPlan", "ChainProblem", "ChainTimes", "evaluate_chain", "solve_chain"]
 
@@ -467,7 +467,7 @@ def solve_chain(
         built.milp,
         solver=solver,
         time_limit=time_limit,
-        mip_gap=1e-6 if mip_gap is None else mip_gap,
+        mip_gap=DEFAULT_MIP_GAP if mip_gap is None else mip_gap,
     )
     if run.values is None:
         message = run.reason

@@ -1,12 +1,20 @@
-"""Typed solver outcomes: a status enum and a frozen plan."""
+"""Typed solver outcomes: a status enum, the default tolerance, a frozen plan and its text."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-__all__ = ["Plan", "Status"]
+from optimizer.errors import InvalidOptionError
+
+__all__ = ["DEFAULT_MIP_GAP", "Plan", "Status", "settled_status", "status_text"]
+
+#: Relative gap within which every model of the optimizer reports ``optimal``: the default
+#: ``mip_gap`` of every public solve, and the line between ``optimal`` and ``feasible`` when
+#: a caller asks for a looser ``mip_gap`` or a time limit stops a run.
+DEFAULT_MIP_GAP = 1e-6
 
 
 class Status(StrEnum):
@@ -22,6 +30,66 @@ class Status(StrEnum):
     FEASIBLE = "feasible"
     INFEASIBLE = "infeasible"
     NO_SOLUTION = "no_solution"
+
+
+def settled_status(status: Status, gap: float) -> Status:
+    """``status``, with ``optimal`` lowered to ``feasible`` when ``gap`` exceeds
+    `DEFAULT_MIP_GAP` (a run asked for a looser gap: its plan is not proven optimal).
+
+    A NaN gap (a model without integer variables, or no gap reported) keeps ``optimal``.
+    """
+    if status is Status.OPTIMAL and gap > DEFAULT_MIP_GAP * (1.0 + 1e-9):
+        return Status.FEASIBLE
+    return status
+
+
+def gap_words(gap: float) -> str:
+    """``"1.00 %"`` for 0.01; two significant digits below 0.01 % (``"0.002 %"``)."""
+    percent = 100.0 * gap
+    return f"{percent:.2f} %" if percent >= 0.01 else f"{percent:.2g} %"
+
+
+def status_text(status: Status | str, gap: float, *, time_limit: bool = False) -> str:
+    """One phrase for a planner: what a status and gap mean.
+
+    Parameters
+    ----------
+    status
+        A `Status` or its string value.
+    gap
+        The plan's relative gap (NaN when unknown).
+    time_limit
+        Whether the run was stopped by its time limit (prefixes ``"time limit: "``).
+
+    Returns
+    -------
+    str
+        ``"optimal"`` (proven within `DEFAULT_MIP_GAP`); ``"within 1.00 % of the best
+        possible"`` for a plan proven only within a larger gap (``optimal`` with such a gap
+        reads the same); ``"feasible (gap unknown)"`` without a finite gap;
+        ``"infeasible"``; ``"no solution"``. With ``time_limit``, the last three are prefixed
+        ``"time limit: "`` and ``"no solution"`` reads ``"time limit: no solution found"``.
+
+    Raises
+    ------
+    InvalidOptionError
+        For a string that is not a status.
+    """
+    try:
+        value = Status(str(status))
+    except ValueError:
+        msg = f"unknown status {str(status)!r}; use one of {', '.join(s.value for s in Status)}"
+        raise InvalidOptionError(msg) from None
+    prefix = "time limit: " if time_limit else ""
+    if value is Status.INFEASIBLE:
+        return "infeasible"
+    if value is Status.NO_SOLUTION:
+        return f"{prefix}no solution found" if time_limit else "no solution"
+    if value is Status.OPTIMAL and not time_limit and settled_status(value, gap) is value:
+        return "optimal"
+    if not math.isfinite(gap):
+        return f"{prefix}feasible (gap unknown)"
+    return f"{prefix}within {gap_words(gap)} of the best possible"
 
 
 @dataclass(frozen=True)

@@ -24,18 +24,16 @@ from optimizer._checks import explain_infeasible, explain_solver_infeasible
 from optimizer._milp import Milp
 from optimizer._reduce import nearest_open
 from optimizer._selection import Selection
-from optimizer._solvers import SOLVERS, SolverRun, run_milp, solver_label
+from optimizer._solvers import SOLVERS, SolverRun, run_milp, settle, solver_label
 from optimizer.center import formulate_minmax
 from optimizer.coverage import formulate_coverage, formulate_set_cover
 from optimizer.errors import InvalidOptionError
 from optimizer.median import formulate_median
 from optimizer.problem import Problem
-from optimizer.result import Plan, Status
+from optimizer.result import DEFAULT_MIP_GAP, Plan, Status
 
 __all__ = ["DEFAULT_MIP_GAP", "OBJECTIVES", "solve"]
 
-DEFAULT_MIP_GAP = 1e-6
-"""Relative gap within which a plan is reported ``optimal`` unless ``mip_gap`` says otherwise."""
 
 Objective = Literal["median", "coverage", "set_cover", "minmax"]
 OBJECTIVES: tuple[str, ...] = ("median", "coverage", "set_cover", "minmax")
@@ -229,13 +227,15 @@ def _run(
     """Formulate and solve; with HiGHS, the uncapacitated p-median goes through Benders and
     the uncapacitated p-center through a radius bisection."""
     if objective == "median" and problem.capacity is None and solver == "highs":
-        return solve_median_benders(
+        form, run = solve_median_benders(
             problem, sel, time_limit=time_limit, mip_gap=mip_gap, no_goods=no_goods
         )
+        return form, settle(run)
     if objective == "minmax" and problem.capacity is None and solver == "highs":
-        return solve_center_search(
+        form, run = solve_center_search(
             problem, sel, time_limit=time_limit, mip_gap=mip_gap, no_goods=no_goods
         )
+        return form, settle(run)
     form = _formulate(problem, sel, objective, threshold)
     milp = form.milp
     for chosen in no_goods:
@@ -289,8 +289,9 @@ def solve(
     time_limit
         Seconds per solver run.
     mip_gap
-        Relative gap at which the solver may stop and report ``optimal`` (default
-        `DEFAULT_MIP_GAP`, 1e-6).
+        Relative gap at which the solver may stop (default `DEFAULT_MIP_GAP`, 1e-6, from
+        `optimizer.result`). A plan proven only within a gap larger than the default is
+        ``feasible`` with that gap, never ``optimal``.
     alternatives
         Number of next-best distinct plans to add to ``plan.alternatives``.
 

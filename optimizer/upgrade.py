@@ -46,7 +46,8 @@ Constraints
 4. ``Σ_k c_k x_k ≤ B``; per tier ``Σ_{k∈t} c_k x_k ≤ B_t``           (budgets)
 5. ``min_t ≤ Σ_{k∈t} x_k ≤ max_t``                                  (counts per tier)
 6. ``lo_g ≤ Σ_{k∈t, site in g} x_k ≤ hi_g``                          (upgrades per group)
-7. ``Σ_{k∈K_t, site in g} x_k ≥ m_g - existing providers in g``       (providers per group)
+7. ``Σ_{k∈K_t, site in g, site not E_t} x_k ≥ m_g - |E_t ∩ g|``        (providers per group;
+   ``E_t`` the existing providers of ``t``: upgrading one of them adds no provider)
 8. ``Σ_{i∈g} d_it y_it ≥ σ_g D_gt - base_gt``                        (coverage share per group)
 9. ``s · Σ_t w_t D_gt - Σ_t w_t Σ_{i∈g} d_it y_it ≤ Σ_t w_t base_gt`` (equity)
 
@@ -76,11 +77,12 @@ from numpy.typing import ArrayLike, NDArray
 
 from optimizer._milp import Milp
 from optimizer._solvers import SOLVERS, run_milp
+from optimizer._upgrade_checks import explain_infeasible, explain_solver_infeasible
 from optimizer._upgrade_heuristic import phased_start, year_floors
 from optimizer._upgrade_model import Built, build_model, max_violation
 from optimizer.errors import InvalidOptionError, InvalidProblemError
 from optimizer.problem import Problem
-from optimizer.result import Status
+from optimizer.result import DEFAULT_MIP_GAP, Status
 
 __all__ = [
     "UPGRADE_OBJECTIVES",
@@ -97,12 +99,6 @@ BoolArray = NDArray[np.bool_]
 UPGRADE_OBJECTIVES = ("coverage", "median", "minmax", "equity", "lexicographic")
 #: Relative slack when a lexicographic stage fixes an earlier stage's optimum.
 STAGE_TOLERANCE = 1e-7
-#: Default relative MIP gap of the worst-group-share and coverage stages of the equity and
-#: lexicographic objectives. Max-min objectives are flat: on Liaoning HiGHS finds a share
-#: within 2 % of the bound in about a second, then spends minutes closing the last percent,
-#: and the coverage stage under the fixed share is as slow. 1 % of a share of 0.46 is half a
-#: percentage point. `mip_gap=` overrides it for every stage; `plan.gap` reports the gap.
-EQUITY_STAGE_GAP = 0.01
 #: Share of `time_limit` that the phased aids (MIP start, year floors) may use; without a
 #: time limit they get `optimizer._upgrade_heuristic.DEFAULT_ALLOWANCE_S`. The first solver
 #: run's time limit is shortened by the time they took.
@@ -389,8 +385,6 @@ def check_upgrades(
     minimum coverage shares against what upgrading every candidate would reach. Passing them
     does not prove feasibility; the solver has the last word.
     """
-    from optimizer._upgrade_checks import explain_infeasible
-
     years = list(yearly_budgets) if yearly_budgets is not None else None
     return explain_infeasible(problem, budget=budget, yearly_budgets=years)
 
@@ -428,7 +422,9 @@ def solve_upgrades(
         Time counted for demand that no provider reaches within the matrix (median/minmax);
         default the largest time in the matrix plus one minute.
     solver, time_limit, mip_gap
-        ``"highs"`` (default) or ``"cbc"``; limits passed to every solver run.
+        ``"highs"`` (default) or ``"cbc"``; time limit and relative gap of every solver run
+        (default gap `optimizer.result.DEFAULT_MIP_GAP`). A plan proven only within a larger
+        gap (a looser ``mip_gap``, or a time limit) is ``feasible``, never ``optimal``.
     """
     start = time.perf_counter()
     if objective not in UPGRADE_OBJECTIVES:
@@ -453,8 +449,6 @@ def solve_upgrades(
         if unreachable_minutes is not None
         else (float(stored.max()) + 1.0 if stored.size else 1.0)
     )
-    from optimizer._upgrade_checks import explain_infeasible
-
     reason = explain_infeasible(problem, budget=budget, yearly_budgets=years)
     if reason:
         return _empty_plan(
@@ -501,6 +495,9 @@ def solve_upgrades(
         objective=objective,
         initial=initial,
         first_limit=first_limit,
+        infeasible=explain_solver_infeasible(
+            problem, budget=budget, yearly_budgets=years, carry_over=carry_over
+        ),
     )
 
 
@@ -563,12 +560,15 @@ def _run_stages(
     objective: str,
     initial: FloatArray | None = None,
     first_limit: float | None = None,
+    infeasible: str = "",
 ) -> UpgradePlan:
     """Solve the stages in order, each fixing its optimum before the next.
 
     ``initial`` is a full solution vector handed to the first run as a MIP start (later runs
     start from the previous stage's solution); ``first_limit`` replaces `time_limit` for the
-    first run (phased plans spend part of the limit on the heuristic).
+    first run (phased plans spend part of the limit on the heuristic); ``infeasible`` is the
+    message when the solver proves that no plan exists. Every run uses ``mip_gap`` (default
+    `DEFAULT_MIP_GAP`).
     """
     fixed: Milp | None = None
     stages: dict[str, float] = {}
@@ -579,14 +579,14 @@ def _run_stages(
     messages: list[str] = []
     for index, (name, stage) in enumerate(runs):
         model = stage if fixed is None else replace(fixed, cost=stage.cost, offset=stage.offset)
-        gap = mip_gap
-        if gap is None and len(runs) > 1 and name != "cost":
-            gap = EQUITY_STAGE_GAP
+        gap = DEFAULT_MIP_GAP if mip_gap is None else mip_gap
         limit = first_limit if index == 0 and first_limit is not None else time_limit
         run = run_milp(model, solver=solver, time_limit=limit, mip_gap=gap, start=values)
         label = run.solver
         statuses.append(run.status)
-        if run.reason:
+        if run.status is Status.INFEASIBLE:
+            messages.append(infeasible)
+        elif run.reason:
             messages.append(f"{name}: {run.reason}")
         if run.values is None:
             return _empty_plan(

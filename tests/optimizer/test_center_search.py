@@ -93,7 +93,8 @@ def test_relative_gap_stops_early_and_is_reported() -> None:
     costs = _random(12, m=40, n=30)
     exact = solve(Problem.from_matrix(costs), "minmax", p=4)
     loose = solve(Problem.from_matrix(costs), "minmax", p=4, mip_gap=0.3)
-    assert loose.status == "optimal"
+    # Proven only within a gap above the default tolerance: feasible, not optimal (issue 11).
+    assert loose.status == ("optimal" if loose.gap <= 1e-6 else "feasible")
     assert loose.gap <= 0.3
     assert exact.objective <= loose.objective <= exact.objective / (1 - 0.3) + 1e-9
 
