@@ -21,27 +21,33 @@ Every user error raises `ScenarioError` with one line ``"<file>: <key>: <problem
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
+import errno
 import hashlib
 import json
+import math
+import os
 import sys
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from geodata.datasets import available as available_datasets
 from geodata.settings import APPROX_SPEEDS_KPH
 from scenarios.defaults import DEFAULT_TIER_RULES
+from scenarios.errors import ScenariosError
 from scenarios.planning import PlanningRules
 
 if TYPE_CHECKING:
     from geodata.dataset import Dataset
 
 __all__ = [
+    "MAX_EXTENDS",
     "PRESETS_DIR",
     "SCHEMA_PATH",
     "CentresSettings",
@@ -65,6 +71,8 @@ __all__ = [
 PRESETS_DIR = Path(__file__).parent / "presets"
 #: The generated JSON schema of scenario files (a test fails if it drifts from the model).
 SCHEMA_PATH = Path(__file__).parent / "schema.json"
+#: Most files in one `extends` chain (the file itself included).
+MAX_EXTENDS = 50
 
 #: Restated from other modules (a test checks they agree): the names must be literal here
 #: for the JSON schema.
@@ -75,17 +83,22 @@ CentreName = Literal["chest_pain", "stroke", "maternal", "neonatal_child", "trau
 Kind = Literal["upgrade", "centres", "specialties"]
 KeyLevelName = Literal["national", "provincial", "municipal", "county"]
 CountyType = Literal["district", "county", "county_level_city"]
+#: Strict types: nothing is coerced (``true`` is not 1, ``"1e9"`` is not a number, ``1`` is
+#: not true); an integer counts where a number is expected (``budget_cny = 1500000000``).
+Text = Annotated[str, Field(strict=True)]
+NonEmptyText = Annotated[str, Field(strict=True, min_length=1)]
 #: A facility id or admin code: a string, never a number (``0701`` must not become 449).
 Code = Annotated[str, Field(strict=True, min_length=1)]
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Share = Annotated[float, Field(ge=0, le=1)]
-Count = Annotated[int, Field(ge=0)]
+Flag = Annotated[bool, Field(strict=True)]
+NonNegative = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
+Share = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
+Count = Annotated[int, Field(strict=True, ge=0)]
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
 
-class ScenarioError(ValueError):
+class ScenarioError(ScenariosError, ValueError):
     """A scenario file the planner cannot use: ``"<file>: <key>: <problem> - <fix>"``.
 
     The message is always one line (line breaks of quoted input are flattened); the parts
@@ -109,8 +122,8 @@ class TierSettings(BaseModel):
     standard_minutes: Positive | None = None
     upgrade_cost_cny: NonNegative | None = None
     weight: NonNegative | None = None
-    within_county: bool = False
-    every_county: bool = False
+    within_county: Flag = False
+    every_county: Flag = False
     min_county_coverage: Share | None = None
     min_city_coverage: Share | None = None
     min_upgrades: Count | None = None
@@ -167,12 +180,12 @@ class CentresSettings(BaseModel):
     #: Most new designations per type (None: no limit, then only the per-city/county rules
     #: and the coverage objective decide).
     max_centres: Count | None = None
-    per_city: bool = False
-    per_county: bool = False
+    per_city: Flag = False
+    per_county: Flag = False
     #: Extra weight of people aged 65+ (stroke, chest pain): 2 counts them three times.
     elderly_weight: NonNegative = 0.0
     #: Two-stage chain: nearest county-level centre, then transfer to a city-level centre.
-    chain: bool = False
+    chain: Flag = False
     standard_minutes: dict[CentreName, Positive] = Field(default_factory=dict)
 
 
@@ -195,8 +208,8 @@ class Scenario(BaseModel):
 
     model_config = _FROZEN
 
-    name: Annotated[str, Field(strict=True, min_length=1)]
-    description: str = ""
+    name: NonEmptyText
+    description: Text = ""
     kind: Kind = Field(
         default="upgrade",
         description="upgrade: township central / county 3A upgrades; centres: time-critical "
@@ -205,16 +218,16 @@ class Scenario(BaseModel):
     )
     centres: CentresSettings = Field(default_factory=CentresSettings)
     specialties: SpecialtiesSettings = Field(default_factory=SpecialtiesSettings)
-    extends: str | None = Field(
+    extends: Text | None = Field(
         default=None,
         description="Path (relative to this file) or preset name; resolved by load_scenario.",
     )
-    dataset: str = "liaoning"
-    facilities: str | None = None
+    dataset: NonEmptyText = "liaoning"
+    facilities: Text | None = None
     objective: Objective = "coverage"
     budget_cny: NonNegative | None = None
     yearly_budgets_cny: tuple[NonNegative, ...] | None = Field(default=None, min_length=1)
-    carry_over: bool = False
+    carry_over: Flag = False
     equity_group: Literal["county", "city"] = "county"
     demand_weight: Literal[
         "population", "pop_0_14", "pop_15_64", "pop_65plus", "pop_female_15_49"
@@ -241,12 +254,46 @@ class ResolvedScenario:
         hash, whichever files they came from.
     chain
         The file and the files it extends, child first.
+    layers
+        The settings each file of `chain` sets itself (``extends`` removed, data paths made
+        absolute), child first; `file_of` uses them.
     """
 
     scenario: Scenario
     source_path: Path
     sha256: str
     chain: tuple[Path, ...]
+    layers: tuple[Mapping[str, Any], ...] = field(default=(), compare=False, repr=False)
+
+    def file_of(self, key: str | Sequence[str | int]) -> Path:
+        """The file of `chain` that sets `key` (``"tier.county_3a.weight"``).
+
+        The child wins, as in the merge; a key that no file sets (a default) belongs to
+        `source_path`.
+        """
+        parts = key.split(".") if isinstance(key, str) else list(key)
+        return _origin(tuple(zip(self.chain, self.layers, strict=False)), parts, self.source_path)
+
+
+def _origin(
+    layers: Sequence[tuple[Path, Mapping[str, Any]]], parts: Sequence[str | int], default: Path
+) -> Path:
+    """The first file (child first) of `layers` whose own settings hold the key `parts`.
+
+    Tables merge, so a table that lacks the next part leaves the key to a parent; any other
+    value replaces the parent's, so it owns everything below it (list items included).
+    """
+    for path, raw in layers:
+        node: Any = raw
+        for part in parts:
+            if not isinstance(node, Mapping):
+                return path
+            if part not in node:
+                break
+            node = node[part]
+        else:
+            return path
+    return default
 
 
 def _preset_path(name: str) -> Path:
@@ -257,28 +304,117 @@ def _presets() -> list[str]:
     return sorted(p.stem for p in PRESETS_DIR.glob("*.toml"))
 
 
+def _is_bare_name(text: str) -> bool:
+    """A preset name: no folder part and no ``.toml`` suffix (``baseline``, not ``./baseline``)."""
+    separators = {"/", "\\", os.sep, os.altsep or os.sep}
+    return (
+        text not in ("", ".", "..")
+        and not text.lower().endswith(".toml")
+        and not any(s in text for s in separators)
+    )
+
+
+def _resolve(path: Path, file: Path, key: str, value: str) -> Path:
+    """`path` resolved; a symlink loop or an impossible path is a `ScenarioError`."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError, ValueError) as error:
+        # Python < 3.13 raises RuntimeError on a symlink loop, later versions OSError(ELOOP).
+        if isinstance(error, RuntimeError) or getattr(error, "errno", None) == errno.ELOOP:
+            problem = "symlink loop" if key == "(file)" else f"{value!r} is a symlink loop"
+            what = "a scenario file" if key in ("(file)", "extends") else "a real file"
+            raise ScenarioError(file, key, problem, f"point the link at {what}") from None
+        raise ScenarioError(file, key, f"bad path {value!r} ({error})", "fix the path") from None
+
+
+def _scenario_file(path: str | Path) -> Path:
+    """The file that `path` names: a bare name is a preset (else a file of that name)."""
+    text = str(path)
+    bare = _is_bare_name(text)
+    if bare and text in _presets():
+        return _preset_path(text)
+    given = Path(text).absolute()
+    file = _resolve(given, given, "(file)", text)
+    presets = ", ".join(_presets())
+    if file.is_dir():
+        raise ScenarioError(
+            given,
+            "(file)",
+            "is a folder, not a scenario file",
+            f"give a .toml file or one of the presets: {presets}",
+        )
+    if bare and not file.exists():
+        close = difflib.get_close_matches(text, _presets(), n=1)
+        fix = (
+            f"did you mean {close[0]!r}? The presets: {presets}"
+            if close
+            else f"use a .toml file or one of the presets: {presets}"
+        )
+        raise ScenarioError(given, "(file)", f"no preset or file named {text!r}", fix)
+    return file
+
+
+def _decode_error(data: bytes, error: UnicodeDecodeError) -> str:
+    start = error.start
+    line = data.count(b"\n", 0, start) + 1
+    column = start - (data.rfind(b"\n", 0, start) + 1) + 1
+    return f"not UTF-8 text (byte 0x{data[start]:02x} at line {line}, column {column})"
+
+
 def _read_toml(path: Path, *, referrer: Path | None) -> dict[str, Any]:
+    """The TOML settings of `path`; a missing file is reported against `referrer`'s extends.
+
+    A UTF-8 byte order mark (Windows Notepad writes one) is accepted.
+    """
     if not path.is_file():
+        shown = str(path)
+        folder = path.is_dir()
         if referrer is not None:
+            problem = (
+                f"{shown!r} is a folder, not a scenario file"
+                if folder
+                else f"file {shown!r} not found"
+            )
+            raise ScenarioError(referrer, "extends", problem, "check the path")
+        if folder:
+            presets = ", ".join(_presets())
             raise ScenarioError(
-                referrer, "extends", f"file {str(path)!r} not found", "check the path"
+                path,
+                "(file)",
+                "is a folder, not a scenario file",
+                f"give a .toml file or one of the presets: {presets}",
             )
         raise ScenarioError(path, "(file)", "file not found", "check the path or use a preset")
     try:
-        with path.open("rb") as stream:
-            return tomllib.load(stream)
+        data = path.read_bytes()
+    except OSError as error:
+        problem = f"cannot read it ({error.strerror or error})"
+        raise ScenarioError(path, "(file)", problem, "check the file's permissions") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        problem = _decode_error(data, error)
+        fix = "save it as UTF-8 (Notepad: Save as, Encoding UTF-8)"
+        raise ScenarioError(path, "(file)", problem, fix) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(path, "(toml)", str(error), "fix the TOML syntax there") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError(path, "(file)", str(error), "save it as UTF-8 TOML") from None
+    except RecursionError:
+        problem = "arrays or inline tables nested too deeply"
+        raise ScenarioError(path, "(toml)", problem, "fix the TOML there") from None
 
 
 def _resolve_extends(value: object, file: Path) -> Path:
     if not isinstance(value, str) or not value:
+        got = "empty text" if value == "" else _kind(value)
         raise ScenarioError(
-            file, "extends", f"{value!r} is not a file or preset name", 'write extends = "baseline"'
+            file,
+            "extends",
+            f"{_show(value)} is {got}, expected a file or preset name",
+            'write extends = "baseline" or a path to a .toml file',
         )
-    if not value.endswith(".toml") and "/" not in value and "\\" not in value:
+    if _is_bare_name(value):
         if value not in _presets():
             raise ScenarioError(
                 file, "extends", f"unknown preset {value!r}", f"use one of {', '.join(_presets())}"
@@ -289,10 +425,7 @@ def _resolve_extends(value: object, file: Path) -> Path:
 
 def _relative(file: Path, key: str, value: str) -> Path:
     """`value`, a path relative to `file`, made absolute."""
-    try:
-        return (file.parent / value).resolve()
-    except (OSError, ValueError) as error:
-        raise ScenarioError(file, key, f"bad path {value!r} ({error})", "fix the path") from None
+    return _resolve(file.parent / value, file, key, value)
 
 
 def _absolute_paths(raw: dict[str, Any], file: Path) -> dict[str, Any]:
@@ -308,30 +441,49 @@ def _absolute_paths(raw: dict[str, Any], file: Path) -> dict[str, Any]:
 
 
 def _merge(base: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
-    """Deep merge: tables merge, anything else in `child` replaces."""
+    """Deep merge: tables merge, anything else in `child` replaces (iterative: any depth)."""
     out = dict(base)
-    for key, value in child.items():
-        old = out.get(key)
-        if isinstance(old, Mapping) and isinstance(value, Mapping):
-            out[key] = _merge(old, value)
-        else:
-            out[key] = value
+    todo: list[tuple[dict[str, Any], Mapping[str, Any]]] = [(out, child)]
+    while todo:
+        target, source = todo.pop()
+        for key, value in source.items():
+            old = target.get(key)
+            if isinstance(old, Mapping) and isinstance(value, Mapping):
+                merged = dict(old)
+                target[key] = merged
+                todo.append((merged, value))
+            else:
+                target[key] = value
     return out
 
 
-def _load_raw(path: Path, stack: tuple[Path, ...]) -> tuple[dict[str, Any], tuple[Path, ...]]:
-    raw = _absolute_paths(_read_toml(path, referrer=stack[-1] if stack else None), path)
-    chain = (path,)
-    parent = raw.pop("extends", None)
-    _check_keys(raw, Scenario, "", path)
-    if parent is None:
-        return raw, chain
-    target = _resolve_extends(parent, path)
-    if target in (*stack, path):
-        loop = " -> ".join(p.name for p in (*stack, path, target))
-        raise ScenarioError(path, "extends", f"cycle {loop}", "remove one of the extends")
-    base, base_chain = _load_raw(target, (*stack, path))
-    return _merge(base, raw), chain + base_chain
+def _load_layers(file: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """`file` and the files it extends, child first, each with the settings it sets itself.
+
+    Iterative with at most `MAX_EXTENDS` files, so that no chain is too long for the stack.
+    """
+    layers: list[tuple[Path, dict[str, Any]]] = []
+    path, referrer = file, None
+    while True:
+        raw = _absolute_paths(_read_toml(path, referrer=referrer), path)
+        parent = raw.pop("extends", None)
+        _check_keys(raw, Scenario, "", path)
+        layers.append((path, raw))
+        if parent is None:
+            return layers
+        target = _resolve_extends(parent, path)
+        seen = [p for p, _ in layers]
+        if target in seen:
+            loop = " -> ".join(p.name for p in (*seen, target))
+            raise ScenarioError(path, "extends", f"cycle {loop}", "remove one of the extends")
+        if len(layers) >= MAX_EXTENDS:
+            raise ScenarioError(
+                path,
+                "extends",
+                f"more than {MAX_EXTENDS} files in the extends chain",
+                "shorten the chain (a preset counts too)",
+            )
+        path, referrer = target, path
 
 
 def _check_keys(raw: Mapping[str, Any], model: type[BaseModel], prefix: str, file: Path) -> None:
@@ -363,34 +515,246 @@ def _check_keys(raw: Mapping[str, Any], model: type[BaseModel], prefix: str, fil
                     _check_keys(settings, TierSettings, f"tier.{name}.", file)
 
 
-def _translate(error: ValidationError, file: Path) -> ScenarioError:
-    """The first pydantic error as a one-line `ScenarioError`."""
-    first = error.errors(include_url=False)[0]
-    key = ".".join(str(part) for part in first["loc"]) or "(top)"
-    kind, value, ctx = first["type"], first.get("input"), first.get("ctx", {})
-    if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
-        return ScenarioError(
-            file, key, f"{value!r} is a number, ids and codes are text", f'quote it: "{value}"'
-        )
-    if kind == "literal_error":
-        return ScenarioError(file, key, f"unknown value {value!r}", f"use {ctx.get('expected')}")
-    if kind == "missing":
-        return ScenarioError(file, key, "required key missing", f"add {key} = ...")
-    bounds = {"ge": ">=", "gt": ">", "le": "<="}
-    limits = [f"{sign} {ctx[b]:g}" for b, sign in bounds.items() if b in ctx]
-    if limits:
-        return ScenarioError(file, key, f"{value!r} is out of range", f"use a value {limits[0]}")
-    return ScenarioError(
-        file, key, f"{first['msg']} (got {value!r})", "see scenarios/schema.json for the type"
+def _kind(value: object) -> str:
+    """The TOML type of `value`, as a user would say it."""
+    kinds: tuple[tuple[type | tuple[type, ...], str], ...] = (
+        (bool, "a boolean"),
+        (int, "an integer"),
+        (float, "a decimal number"),
+        (str, "text"),
+        ((list, tuple), "a list"),
+        (Mapping, "a table"),
+        (dt.datetime, "a date-time"),
+        (dt.date, "a date"),
+        (dt.time, "a time"),
     )
+    for types, name in kinds:
+        if isinstance(value, types):
+            return name
+    return type(value).__name__
 
 
-def _check_rules(scenario: Scenario, file: Path) -> None:
-    """Rules that the model alone cannot see: settings for unplanned tiers, min above max."""
+def _show(value: object, depth: int = 0) -> str:
+    """`value` written as in TOML, shortened (strings quoted as in the other messages)."""
+    if depth > 2:
+        return "..."
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, float) and not math.isfinite(value):
+        text = "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    elif isinstance(value, list | tuple):
+        text = "[" + ", ".join(_show(v, depth + 1) for v in value[:6]) + "]"
+    elif isinstance(value, Mapping):
+        pairs = [f"{k} = {_show(v, depth + 1)}" for k, v in list(value.items())[:6]]
+        text = "{ " + ", ".join(pairs) + " }" if pairs else "{}"
+    elif isinstance(value, dt.date | dt.time):
+        text = value.isoformat()
+    else:
+        text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class _Issue:
+    """The first pydantic error of a scenario, in the terms of the TOML file."""
+
+    kind: str
+    value: object
+    ctx: Mapping[str, Any]
+    key: str
+    #: The last part of the key when it is a name (not a list index): ``cutoff_minutes``.
+    leaf: str | None
+    #: The error is about a table key (``speed_factor = { snow = 1 }``), not a value.
+    is_key: bool
+
+    @property
+    def shown(self) -> str:
+        return _show(self.value)
+
+    def unquote(self) -> str:
+        return (
+            f"remove the quotes: {self.leaf} = {self.value}" if self.leaf else "remove the quotes"
+        )
+
+
+def _number_fix(issue: _Issue) -> str:
+    value = issue.value
+    if isinstance(value, bool):
+        return "write a number, not true/false"
+    if isinstance(value, int):  # beyond the range of a float
+        return "write a smaller number"
+    if isinstance(value, str) and _is_number(value):
+        return issue.unquote()
+    if isinstance(value, list | Mapping):
+        return f"write one number, not {_kind(value)}"
+    return "write a number without quotes"
+
+
+def _whole_fix(issue: _Issue) -> str:
+    value = issue.value
+    if isinstance(value, bool):
+        return "write a whole number, not true/false"
+    if isinstance(value, float) and value.is_integer():
+        return f"write {int(value)}"
+    if isinstance(value, str) and value.strip().isdigit():
+        return issue.unquote()
+    return "write a whole number"
+
+
+def _bool_fix(issue: _Issue) -> str:
+    if isinstance(issue.value, str):
+        return "write true or false without quotes"
+    return "write true or false"
+
+
+def _text_fix(issue: _Issue) -> str:
+    if isinstance(issue.value, list | tuple | Mapping):
+        return "write text in quotes"
+    return f'quote it: "{issue.shown}"'
+
+
+def _list_fix(issue: _Issue) -> str:
+    if issue.leaf and not isinstance(issue.value, Mapping):
+        return f"write a list: {issue.leaf} = [{issue.shown}]"
+    return "write a list: [...]"
+
+
+def _table_fix(issue: _Issue) -> str:
+    return f"write a [{issue.key}] table"
+
+
+#: Pydantic type errors: what was expected, in the words of a TOML file, and how to write it.
+_TYPE_ERRORS: dict[str, tuple[str, Callable[[_Issue], str]]] = {
+    "float_type": ("a number", _number_fix),
+    "int_type": ("a whole number", _whole_fix),
+    "bool_type": ("true or false", _bool_fix),
+    "string_type": ("text", _text_fix),
+    "dict_type": ("a table", _table_fix),
+    "model_type": ("a table", _table_fix),
+    "model_attributes_type": ("a table", _table_fix),
+    "tuple_type": ("a list", _list_fix),
+    "list_type": ("a list", _list_fix),
+}
+#: Pydantic errors with a fixed message (``{shown}`` is the value as written).
+_FIXED_ERRORS = {
+    "missing": ("required key missing", "add {key} = ..."),
+    "finite_number": ("{shown} is not a finite number", "write a finite number"),
+    "too_short": ("{shown} is an empty list", "list at least one value"),
+    "string_too_short": ("{shown} is empty text", "write some text"),
+    "extra_forbidden": ("unknown key", "remove it"),
+}
+
+
+def _literal_message(issue: _Issue) -> tuple[str, str]:
+    expected = issue.ctx.get("expected")
+    if issue.is_key:
+        return f"unknown key {issue.value!r}", f"use {expected}"
+    if isinstance(issue.value, str):
+        return f"unknown value {issue.value!r}", f"use {expected}"
+    problem = f"{issue.shown} is {_kind(issue.value)}, expected one of {expected}"
+    return problem, "write one of them in quotes"
+
+
+def _type_message(issue: _Issue) -> tuple[str, str]:
+    value = issue.value
+    is_id = issue.key.startswith("rules.") and issue.kind == "string_type"
+    if is_id and isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value!r} is a number, ids and codes are text", f'quote it: "{value}"'
+    expected, fix = _TYPE_ERRORS[issue.kind]
+    return f"{issue.shown} is {_kind(value)}, expected {expected}", fix(issue)
+
+
+def _message(issue: _Issue) -> tuple[str, str]:
+    """The problem and the fix of `issue`."""
+    if issue.kind == "literal_error":
+        return _literal_message(issue)
+    if issue.kind in _TYPE_ERRORS:
+        return _type_message(issue)
+    if issue.kind in _FIXED_ERRORS:
+        problem, fix = _FIXED_ERRORS[issue.kind]
+        return problem.format(shown=issue.shown), fix.format(key=issue.key)
+    bounds = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+    limits = [f"{sign} {issue.ctx[b]:g}" for b, sign in bounds.items() if b in issue.ctx]
+    if limits:
+        return f"{issue.value!r} is out of range", f"use a value {limits[0]}"
+    return f"{issue.shown} is not valid", "see scenarios/schema.json for the type"
+
+
+def _translate(
+    error: ValidationError, file_of: Callable[[Sequence[str | int]], Path]
+) -> ScenarioError:
+    """The first pydantic error as a one-line `ScenarioError` against the file that sets it."""
+    first = error.errors(include_url=False)[0]
+    loc = [part for part in first["loc"] if part != "[key]"]
+    key = ".".join(str(part) for part in loc) or "(top)"
+    issue = _Issue(
+        kind=first["type"],
+        value=first.get("input"),
+        ctx=first.get("ctx", {}),
+        key=key,
+        leaf=loc[-1] if loc and isinstance(loc[-1], str) else None,
+        is_key=bool(first["loc"]) and first["loc"][-1] == "[key]",
+    )
+    return ScenarioError(file_of(loc), key, *_message(issue))
+
+
+def _duplicate(values: Sequence[str]) -> str | None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            return value
+        seen.add(value)
+    return None
+
+
+#: Raises the `ScenarioError` of (key, problem, fix), naming the file that sets the key (or
+#: the key `owner`, when the fault lies there).
+Fail = Callable[..., NoReturn]
+
+
+def _check_rules(scenario: Scenario, file_of: Callable[[str], Path]) -> None:
+    """Rules that the model alone cannot see: contradictions and settings nothing reads.
+
+    Each error names the file that sets the key (`file_of`).
+    """
+
+    def fail(key: str, problem: str, fix: str, *, owner: str | None = None) -> NoReturn:
+        raise ScenarioError(file_of(owner or key), key, problem, fix)
+
+    _check_tier_settings(scenario, fail)
+    if scenario.carry_over and scenario.yearly_budgets_cny is None:
+        fail("carry_over", "needs phasing", "set yearly_budgets_cny or remove carry_over")
+    rules = scenario.rules
+    both = set(rules.exclude) & set(rules.require)
+    if both:
+        fail("rules.require", f"{sorted(both)} also excluded", "remove them from one list")
+    if scenario.kind != "upgrade":
+        for key, ids in (("rules.require", rules.require), ("rules.exclude", rules.exclude)):
+            if ids:
+                problem = (
+                    f'applies to kind = "upgrade" only, this scenario is kind = "{scenario.kind}"'
+                )
+                fail(key, problem, "remove it")
+    if scenario.kind == "centres":
+        _check_centres(scenario, fail)
+    _check_standards(scenario, fail)
+    _check_data(scenario, fail)
+
+
+def _check_tier_settings(scenario: Scenario, fail: Fail) -> None:
+    twice = _duplicate(scenario.tiers)
+    if twice is not None:
+        fail("tiers", f"{twice!r} is listed twice", "list each tier once")
     for name, settings in scenario.tier.items():
         if name not in scenario.tiers:
-            raise ScenarioError(
-                file,
+            fail(
                 f"tier.{name}",
                 f"settings for {name} but it is not planned",
                 f"add {name!r} to tiers or remove [tier.{name}]",
@@ -402,33 +766,72 @@ def _check_rules(scenario: Scenario, file: Path) -> None:
         ):
             lo, hi = getattr(settings, low), getattr(settings, high)
             if lo is not None and hi is not None and lo > hi:
-                raise ScenarioError(
-                    file, f"tier.{name}.{low}", f"{lo} is above {high} = {hi}", "lower it"
-                )
-    if scenario.carry_over and scenario.yearly_budgets_cny is None:
-        raise ScenarioError(
-            file, "carry_over", "needs phasing", "set yearly_budgets_cny or remove carry_over"
-        )
-    both = set(scenario.rules.exclude) & set(scenario.rules.require)
-    if both:
-        raise ScenarioError(
-            file, "rules.require", f"{sorted(both)} also excluded", "remove them from one list"
-        )
+                fail(f"tier.{name}.{low}", f"{lo} is above {high} = {hi}", "lower it")
+
+
+def _check_centres(scenario: Scenario, fail: Fail) -> None:
+    centres = scenario.centres
+    twice = _duplicate(centres.types)
+    if twice is not None:
+        fail("centres.types", f"{twice!r} is listed twice", "list each centre type once")
+    for centre in centres.standard_minutes:
+        if centre not in centres.types:
+            fail(
+                f"centres.standard_minutes.{centre}",
+                f"set but {centre} is not in centres.types",
+                f"add {centre!r} to centres.types or remove it",
+            )
+
+
+def _check_data(scenario: Scenario, fail: Fail) -> None:
     dataset = scenario.dataset
     if dataset.lower().endswith(".gpkg"):
         if not Path(dataset).is_file():
-            raise ScenarioError(file, "dataset", f"file {dataset!r} not found", "check the path")
+            fail("dataset", f"file {dataset!r} not found", "check the path")
     elif dataset not in available_datasets():
-        raise ScenarioError(
-            file,
+        fail(
             "dataset",
             f"unknown dataset {dataset!r}",
             f"use {', '.join(available_datasets())} or a .gpkg path",
         )
     if scenario.facilities is not None and not Path(scenario.facilities).is_file():
-        raise ScenarioError(
-            file, "facilities", f"file {scenario.facilities!r} not found", "check the path"
-        )
+        fail("facilities", f"file {scenario.facilities!r} not found", "check the path")
+
+
+def _check_standards(scenario: Scenario, fail: Fail) -> None:
+    """Travel standards that the travel times of the run can see (at most the cutoff).
+
+    Times beyond ``travel.cutoff_minutes`` are not computed, so a standard above it would
+    count people between the two as not covered. Upgrade tiers and centre types are planned
+    on those times; specialty runs compute their own (up to their largest standard).
+    """
+    standards: list[tuple[str, float | None, float]] = []
+    if scenario.kind == "upgrade":
+        for name in scenario.tiers:
+            settings = scenario.tier.get(name)
+            explicit = settings.standard_minutes if settings is not None else None
+            default = DEFAULT_TIER_RULES[name].standard_minutes
+            standards.append((f"tier.{name}.standard_minutes", explicit, default))
+    elif scenario.kind == "centres":
+        # Only centre scenarios need the network models (and their optimizer imports).
+        from scenarios.networks.critical import CENTRE_TYPES
+
+        for centre in scenario.centres.types:
+            explicit = scenario.centres.standard_minutes.get(centre)
+            default = CENTRE_TYPES[centre].standard_minutes
+            standards.append((f"centres.standard_minutes.{centre}", explicit, default))
+    cutoff = scenario.travel.cutoff_minutes
+    for key, explicit, default in standards:
+        minutes = default if explicit is None else explicit
+        if minutes > cutoff:
+            which = "" if explicit is not None else " (the default)"
+            fail(
+                key,
+                f"{minutes:g} min{which} is above travel.cutoff_minutes = {cutoff:g}, so people "
+                f"{cutoff:g}-{minutes:g} min away would count as not covered",
+                f"raise travel.cutoff_minutes to at least {minutes:g} or lower the standard",
+                owner=key if explicit is not None else "travel.cutoff_minutes",
+            )
 
 
 def load_scenario(path: str | Path) -> ResolvedScenario:
@@ -437,7 +840,8 @@ def load_scenario(path: str | Path) -> ResolvedScenario:
     Parameters
     ----------
     path
-        A ``.toml`` file, or the name of a preset (``"baseline"``).
+        A ``.toml`` file, or the name of a preset (``"baseline"``). A bare name (no folder
+        part, no ``.toml``) is a preset first, then a file of that name.
 
     Returns
     -------
@@ -447,23 +851,35 @@ def load_scenario(path: str | Path) -> ResolvedScenario:
     Raises
     ------
     ScenarioError
-        With a one-line message naming the file, the key, the problem and the fix.
+        With a one-line message naming the file, the key, the problem and the fix; an error
+        in a file that this one extends names that file.
     """
-    file = Path(path)
-    if not file.exists() and file.suffix == "" and _preset_path(str(path)).is_file():
-        file = _preset_path(str(path))
-    file = file.resolve()
-    raw, chain = _load_raw(file, ())
+    file = _scenario_file(path)
+    layers = _load_layers(file)
+    raw: dict[str, Any] = {}
+    for _, settings in reversed(layers):
+        raw = _merge(raw, settings)
+
+    def file_of(key: str | Sequence[str | int]) -> Path:
+        parts = key.split(".") if isinstance(key, str) else key
+        return _origin(layers, parts, file)
+
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as error:
-        raise _translate(error, file) from None
-    _check_rules(scenario, file)
+        raise _translate(error, file_of) from None
+    _check_rules(scenario, file_of)
     canonical = json.dumps(
         scenario.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
     )
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-    return ResolvedScenario(scenario=scenario, source_path=file, sha256=digest, chain=chain)
+    return ResolvedScenario(
+        scenario=scenario,
+        source_path=file,
+        sha256=digest,
+        chain=tuple(p for p, _ in layers),
+        layers=tuple(settings for _, settings in layers),
+    )
 
 
 def to_planning_rules(scenario: Scenario) -> PlanningRules:
@@ -505,14 +921,20 @@ def speeds_kph(scenario: Scenario) -> dict[str, float]:
 
 
 def check_against_world(resolved: ResolvedScenario, world: Dataset) -> None:
-    """Check that the facility ids of `resolved` exist in `world`.
+    """Check the facility ids of `resolved` against `world`.
+
+    Every id of ``rules.exclude`` and ``rules.require`` must exist, and every required
+    facility must be a candidate of a planned tier: of the tier's candidate facility tiers
+    (`scenarios.defaults.DEFAULT_TIER_RULES`) and, where the tier restricts them, of its
+    ``candidate_county_types``. The planner would silently ignore any other requirement.
 
     Raises
     ------
     ScenarioError
-        Naming the key and the first unknown id.
+        Naming the file that sets the key, the key and the first bad id.
     """
-    known = set(world.facilities["facility_id"].astype(str))
+    facilities = world.facilities.drop_duplicates("facility_id")
+    known = set(facilities["facility_id"].astype(str))
     rules = resolved.scenario.rules
     for key, ids in (("rules.exclude", rules.exclude), ("rules.require", rules.require)):
         for facility_id in ids:
@@ -520,8 +942,51 @@ def check_against_world(resolved: ResolvedScenario, world: Dataset) -> None:
                 close = difflib.get_close_matches(facility_id, sorted(known), n=1)
                 fix = f"did you mean {close[0]!r}?" if close else "use an id of the facility table"
                 raise ScenarioError(
-                    resolved.source_path, key, f"unknown facility {facility_id!r}", fix
+                    resolved.file_of(key), key, f"unknown facility {facility_id!r}", fix
                 )
+    if resolved.scenario.kind == "upgrade" and rules.require:
+        _check_required(resolved, world)
+
+
+def _check_required(resolved: ResolvedScenario, world: Dataset) -> None:
+    """Every required facility is a candidate of a planned tier (see `check_against_world`)."""
+    planning = to_planning_rules(resolved.scenario)
+    planned = {name: planning.rule(name) for name in planning.tiers}
+    facilities = world.facilities.drop_duplicates("facility_id")
+    sites = facilities.set_index(facilities["facility_id"].astype(str))
+    county_type = world.units("county").set_index("code")["county_type"]
+    file = resolved.file_of("rules.require")
+    for facility_id in resolved.scenario.rules.require:
+        site = sites.loc[facility_id]
+        tier = str(site["tier"])
+        name = site.get("name_zh")
+        label = f"facility {facility_id!r}" + (f" ({name})" if isinstance(name, str) else "")
+        takers = [n for n, rule in planned.items() if tier in rule.candidates]
+        if not takers:
+            listing = "; ".join(f"{n}: {', '.join(r.candidates)}" for n, r in planned.items())
+            others = [
+                n
+                for n, r in DEFAULT_TIER_RULES.items()
+                if tier in r.candidates and n not in planned
+            ]
+            fix = (
+                f"remove it or plan its tier: add {others[0]!r} to tiers"
+                if others
+                else f"remove it: no tier upgrades a {tier}"
+            )
+            problem = f"{label} is a {tier}, not a candidate of any planned tier ({listing})"
+            raise ScenarioError(file, "rules.require", problem, fix)
+        kind = str(county_type.get(site["county_code"], "unknown county type"))
+        allowed = {n: planning.candidate_county_types.get(n) for n in takers}
+        if all(types is not None and kind not in types for types in allowed.values()):
+            first = takers[0]
+            types = allowed[first] or ()
+            problem = (
+                f"{label} is a {tier} in a {kind}, and tier {first} takes candidates in "
+                f"{', '.join(types)} only"
+            )
+            fix = f"remove it or add {kind!r} to tier.{first}.candidate_county_types"
+            raise ScenarioError(file, "rules.require", problem, fix)
 
 
 def scenario_schema() -> dict[str, Any]:
