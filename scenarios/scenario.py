@@ -594,7 +594,7 @@ def _number_fix(issue: _Issue) -> str:
         return issue.unquote()
     if isinstance(value, list | Mapping):
         return f"write one number, not {_kind(value)}"
-    return "write a number without quotes"
+    return "write a number without quotes" if isinstance(value, str) else "write a number"
 
 
 def _whole_fix(issue: _Issue) -> str:

@@ -7,17 +7,35 @@ the file that holds the bad key. A seeded generator derives bad files from the p
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
+import random
 import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel
 
 import geodata
 from scenarios.scenario import (
     MAX_EXTENDS,
     PRESETS_DIR,
+    CentresSettings,
+    RulesSettings,
+    Scenario,
     ScenarioError,
+    SolverSettings,
+    SpecialtiesSettings,
+    TierSettings,
+    TravelSettings,
     check_against_world,
     load_scenario,
 )
@@ -521,3 +539,532 @@ def test_require_error_names_the_file_that_sets_it(
     unknown = write(tmp_path, "unknown.toml", 'name = "p"\n[rules]\nexclude = ["NOPE"]\n')
     kid = write(tmp_path, "kid.toml", 'extends = "unknown.toml"\n')
     assert world_error(kid, liaoning).startswith(f"{unknown}: rules.exclude: unknown facility")
+
+
+# --- a seeded generator of bad scenario files ---------------------------------------------
+#
+# Each case starts from a preset (parsed, mutated, written back as TOML) and names the file
+# and the key that its error must name. Families: wrong types for every field, values out of
+# range, unknown keys, broken TOML, a byte order mark before an error, non-UTF-8 bytes,
+# contradictions, bad extends and bad paths. The error may sit in the file loaded or in a
+# parent that it extends.
+
+SEED = 11
+N_BAD = 240
+
+
+class Raw(str):
+    """A value written into the TOML verbatim (a wrong type, a broken literal)."""
+
+
+def toml_string(text: str) -> str:
+    """A TOML basic string (JSON escapes all control characters but DEL)."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def toml_value(value: object) -> str:  # noqa: PLR0911 - one return per TOML type
+    if isinstance(value, Raw):
+        return str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return toml_string(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    msg = f"cannot write {value!r}"
+    raise TypeError(msg)
+
+
+def dump(doc: dict[str, Any]) -> str:
+    """`doc` as TOML: values first, then one ``[table]`` per nested table."""
+    lines: list[str] = []
+
+    def emit(table: dict[str, Any], prefix: tuple[str, ...]) -> None:
+        if prefix:
+            lines.append(f"[{'.'.join(prefix)}]")
+        for key, value in table.items():
+            if not isinstance(value, dict):
+                lines.append(f"{key} = {toml_value(value)}")
+        for key, value in table.items():
+            if isinstance(value, dict):
+                emit(value, (*prefix, key))
+
+    emit(doc, ())
+    return "\n".join(lines) + "\n"
+
+
+def preset_doc(name: str) -> dict[str, Any]:
+    with (PRESETS_DIR / f"{name}.toml").open("rb") as stream:
+        return tomllib.load(stream)
+
+
+def set_path(doc: dict[str, Any], path: tuple[str | int, ...], value: object) -> None:
+    """Set `path` in `doc`, making tables on the way (an int part makes a one-item list)."""
+    if isinstance(path[-1], int):
+        set_path(doc, path[:-1], Raw(f"[{toml_value(value)}]"))
+        return
+    node = doc
+    for part in path[:-1]:
+        child = node.get(str(part))
+        if not isinstance(child, dict):
+            child = {}
+            node[str(part)] = child
+        node = child
+    node[str(path[-1])] = value
+
+
+def strip(tp: Any) -> Any:
+    """`tp` without Annotated and None."""
+    while True:
+        origin = get_origin(tp)
+        if origin is Annotated:
+            tp = get_args(tp)[0]
+        elif origin in (Union, UnionType):
+            args = [a for a in get_args(tp) if a is not type(None)]
+            tp = args[0]
+        else:
+            return tp
+
+
+def scalar_kind(tp: Any) -> str:
+    tp = strip(tp)
+    if get_origin(tp) is Literal:
+        return "literal"
+    return {bool: "bool", int: "int", float: "float", str: "text"}[tp]
+
+
+def slots(model: type[BaseModel] = Scenario, prefix: tuple[str | int, ...] = ()) -> list[Slot]:
+    """Every value a scenario file can set, with its kind: all fields of all settings models,
+    the values of their tables and the items of their lists."""
+    out: list[Slot] = []
+    for name, info in model.model_fields.items():
+        if model is Scenario and name == "extends":
+            continue  # resolved before validation: the extends family covers it
+        path = (*prefix, name)
+        tp = strip(info.annotation)
+        origin = get_origin(tp)
+        if model is Scenario and name == "tier":
+            out.append((path, "table"))
+            out.append(((*path, "county_3a"), "table"))
+            out.extend(slots(TierSettings, (*path, "county_3a")))
+        elif isinstance(tp, type) and issubclass(tp, BaseModel):
+            out.append((path, "table"))
+            out.extend(slots(tp, path))
+        elif origin is dict:
+            key_type, value_type = get_args(tp)
+            out.append((path, "table"))
+            out.append(((*path, get_args(strip(key_type))[0]), scalar_kind(value_type)))
+        elif origin is tuple:
+            out.append((path, "list"))
+            out.append(((*path, 0), scalar_kind(get_args(tp)[0])))
+        else:
+            out.append((path, scalar_kind(tp)))
+    return out
+
+
+Slot = tuple[tuple[str | int, ...], str]
+SLOTS = slots()
+#: Values of the wrong type for each kind of slot, as written in TOML.
+WRONG = {
+    "float": ["true", "false", '"1e9"', '"60"', '"lots"', "[1]", "{ a = 1 }", "1979-05-27"],
+    "int": ["true", "2.5", "2.0", '"3"', "[3]", "{ a = 1 }", "07:32:00"],
+    "bool": ["1", "0", '"yes"', '"true"', "[true]", "1.0", "{ a = true }"],
+    "text": ["5", "1.5", "true", '["x"]', "{ a = 1 }", "2024-01-01"],
+    "literal": ["5", "true", '["coverage"]', '"nope"', "1.0", '"[/x]"'],
+    "list": ['"x"', "5", "true", "{ a = 1 }"],
+    "table": ["5", '"x"', "[1]", "true", "1979-05-27T07:32:00Z"],
+}
+#: Values of the right type out of range, per kind (every number here is non-negative).
+OUT_OF_RANGE = {"float": ["-1", "nan", "inf", "-inf", "-0.5"], "int": ["-1", "-7"]}
+BROKEN_TOML = [
+    'name = "duplicate"',
+    "budget_cny = = 5",
+    "[travel",
+    'description = "unterminated',
+    "[solver]\n[solver]",
+    'name = "a\x01b"',
+    "x = 1979-13-45",
+    "key with space = 1",
+    'tiers = ["county_3a",',
+    "= 5",
+    "[[tier]]",
+    "a = { b = 1, b = 2 }",
+    "budget_cny = 1_",
+    "budget_cny = 0x",
+]
+UPGRADE_PRESETS = [n for n in PRESET_NAMES if preset_doc(n).get("kind", "upgrade") == "upgrade"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A bad scenario: its files and what its error must name."""
+
+    label: str
+    files: tuple[tuple[str, bytes], ...]
+    expect_key: str
+    entry: str = "s.toml"
+    expect_file: str = "s.toml"
+    links: tuple[tuple[str, str], ...] = ()
+    dirs: tuple[str, ...] = ()
+
+    def make(self, folder: Path) -> Path:
+        for name in self.dirs:
+            (folder / name).mkdir()
+        for name, data in self.files:
+            (folder / name).write_bytes(data)
+        for name, target in self.links:
+            os.symlink(folder / target, folder / name)
+        return folder / self.entry
+
+
+def one(label: str, doc: dict[str, Any], key: str, *, text: str | None = None) -> Case:
+    body = dump(doc) if text is None else text
+    return Case(label, (("s.toml", body.encode()),), key)
+
+
+def wrong_type(rng: random.Random, base: str) -> Case:
+    path, kind = rng.choice(SLOTS)
+    value = rng.choice(WRONG[kind])
+    doc = preset_doc(base)
+    set_path(doc, path, Raw(value))
+    return one(f"{base}: {path} = {value}", doc, ".".join(map(str, path)))
+
+
+def out_of_range(rng: random.Random, base: str) -> Case:
+    path, kind = rng.choice([s for s in SLOTS if s[1] in OUT_OF_RANGE])
+    value = rng.choice(OUT_OF_RANGE[kind])
+    doc = preset_doc(base)
+    set_path(doc, path, Raw(value))
+    return one(f"{base}: {path} = {value}", doc, ".".join(map(str, path)))
+
+
+def unknown_key(rng: random.Random, base: str) -> Case:
+    tables: dict[str, type[BaseModel]] = {
+        "": Scenario,
+        "travel": TravelSettings,
+        "solver": SolverSettings,
+        "rules": RulesSettings,
+        "centres": CentresSettings,
+        "specialties": SpecialtiesSettings,
+        "tier.county_3a": TierSettings,
+    }
+    table = rng.choice(sorted(tables))
+    fields = list(tables[table].model_fields)
+    word = rng.choice(fields)
+    cut = rng.randrange(len(word))
+    bogus = word[:cut] + word[cut + 1 :]
+    while bogus in fields or not bogus:
+        bogus += "x"
+    doc = preset_doc(base)
+    path = (*table.split("."), bogus) if table else (bogus,)
+    set_path(doc, path, 1)
+    return one(f"{base}: unknown {path}", doc, ".".join(path))
+
+
+def unknown_tier(rng: random.Random, base: str) -> Case:
+    name = rng.choice(["county3a", "clinic", "township", "tertiary", "County_3a"])
+    doc = preset_doc(base)
+    set_path(doc, ("tier", name, "weight"), 2)
+    return one(f"{base}: tier.{name}", doc, f"tier.{name}")
+
+
+def broken_toml(rng: random.Random, base: str) -> Case:
+    line = rng.choice(BROKEN_TOML)
+    text = dump(preset_doc(base)) + line + "\n"
+    if rng.random() < 0.5:  # the same in the middle of the file
+        head, _, tail = text.partition("\n")
+        text = f"{head}\n{line}\n{tail}"
+    return one(f"{base}: broken {line!r}", {}, "(toml)", text=text)
+
+
+def bom_and_error(rng: random.Random, base: str) -> Case:
+    inner = rng.choice([wrong_type, out_of_range, unknown_key, broken_toml, contradiction])
+    case = inner(rng, base)
+    name, data = case.files[0]
+    return replace(case, label=f"BOM + {case.label}", files=((name, b"\xef\xbb\xbf" + data),))
+
+
+def not_utf8(rng: random.Random, base: str) -> Case:
+    text = dump(preset_doc(base))
+    choice = rng.randrange(3)
+    if choice == 0:
+        data = (text + 'description = "Liaoning é"\n').replace("description", "#", 1)
+        data_bytes = data.encode("latin-1", errors="replace")
+    elif choice == 1:
+        data_bytes = text.encode("utf-16")
+    else:
+        data_bytes = text.encode() + b'name2 = "\xff\xfe"\n'
+    return Case(f"{base}: not UTF-8 ({choice})", (("s.toml", data_bytes),), "(file)")
+
+
+def contradiction(  # noqa: PLR0911 - one return per mutation
+    rng: random.Random, base: str
+) -> Case:
+    doc = preset_doc(base)
+    kind = doc.get("kind", "upgrade")
+    if kind == "centres":
+        return centre_contradiction(rng, base, doc)
+    if kind == "specialties":
+        ids = rng.choice(["require", "exclude"])
+        set_path(doc, ("rules", ids), ["H-001"])
+        return one(f"{base}: rules on specialties", doc, f"rules.{ids}")
+    tiers = list(doc.get("tiers", ["township_central", "county_3a"]))
+    choice = rng.randrange(6)
+    if choice == 0:
+        cutoff = round(rng.uniform(1, 59.5), 1)
+        set_path(doc, ("travel", "cutoff_minutes"), cutoff)
+        first = next(t for t in tiers if {"township_central": 30, "county_3a": 60}[t] > cutoff)
+        return one(f"{base}: cutoff {cutoff}", doc, f"tier.{first}.standard_minutes")
+    if choice == 1:
+        tier = rng.choice(tiers)
+        set_path(doc, ("tier", tier, "standard_minutes"), rng.randint(121, 600))
+        return one(f"{base}: standard above cutoff", doc, f"tier.{tier}.standard_minutes")
+    if choice == 2:
+        doc["tiers"] = [*tiers, rng.choice(tiers)]
+        return one(f"{base}: repeated tier", doc, "tiers")
+    if choice == 3:
+        tier = rng.choice(tiers)
+        low, high = rng.choice([("min_upgrades", "max_upgrades"), ("min_per_city", "max_per_city")])
+        set_path(doc, ("tier", tier, low), 5)
+        set_path(doc, ("tier", tier, high), rng.randint(0, 4))
+        return one(f"{base}: {low} above {high}", doc, f"tier.{tier}.{low}")
+    if choice == 4:
+        doc["rules"] = {"exclude": ["THC-210115101"], "require": ["THC-210115101"]}
+        return one(f"{base}: excluded and required", doc, "rules.require")
+    doc["tiers"] = ["county_3a"]
+    doc.pop("tier", None)
+    set_path(doc, ("tier", "township_central", "weight"), 2)
+    return one(f"{base}: settings of an unplanned tier", doc, "tier.township_central")
+
+
+def centre_contradiction(rng: random.Random, base: str, doc: dict[str, Any]) -> Case:
+    types = list(doc["centres"]["types"])
+    choice = rng.randrange(4)
+    if choice == 0:
+        centre = rng.choice(types)
+        set_path(doc, ("centres", "standard_minutes", centre), rng.randint(121, 300))
+        return one(f"{base}: centre standard", doc, f"centres.standard_minutes.{centre}")
+    if choice == 1:
+        set_path(doc, ("travel", "cutoff_minutes"), rng.randint(10, 59))
+        return one(f"{base}: low cutoff", doc, f"centres.standard_minutes.{types[0]}")
+    if choice == 2:
+        doc["centres"]["types"] = [*types, rng.choice(types)]
+        return one(f"{base}: repeated centre type", doc, "centres.types")
+    set_path(doc, ("rules", "require"), ["H-001"])
+    return one(f"{base}: rules on centres", doc, "rules.require")
+
+
+def bad_extends(rng: random.Random, base: str) -> Case:
+    doc = preset_doc(base)
+    choice = rng.randrange(8)
+    values = ['"nopreset"', '"missing.toml"', "5", "true", "[]", '""', '"folder.toml"']
+    if choice < len(values) - 1:
+        doc["extends"] = Raw(values[choice])
+        return one(f"{base}: extends = {values[choice]}", doc, "extends")
+    if choice == len(values) - 1:
+        doc["extends"] = "folder.toml"
+        case = one(f"{base}: extends a folder", doc, "extends")
+        return replace(case, dirs=("folder.toml",))
+    doc["extends"] = "loop.toml"
+    case = one(f"{base}: extends a symlink loop", doc, "extends")
+    return replace(case, links=(("loop.toml", "loop2.toml"), ("loop2.toml", "loop.toml")))
+
+
+def cycle(rng: random.Random, base: str) -> Case:
+    n = rng.randint(1, 4)
+    files = []
+    for i in range(n):
+        doc = preset_doc(base) if i == 0 else {"name": f"f{i}"}
+        doc["extends"] = f"f{(i + 1) % n}.toml"
+        files.append((f"f{i}.toml", dump(doc).encode()))
+    return Case(f"{base}: cycle of {n}", tuple(files), "extends", "f0.toml", f"f{n - 1}.toml")
+
+
+def long_chain(rng: random.Random, base: str) -> Case:
+    n = rng.randint(MAX_EXTENDS + 1, MAX_EXTENDS + 30)
+    files = []
+    for i in range(n):
+        doc = {"name": f"c{i}", "extends": f"c{i + 1}.toml"} if i < n - 1 else preset_doc(base)
+        files.append((f"c{i}.toml", dump(doc).encode()))
+    last = f"c{MAX_EXTENDS - 1}.toml"
+    return Case(f"{base}: chain of {n}", tuple(files), "extends", "c0.toml", last)
+
+
+def in_parent(rng: random.Random, base: str) -> Case:
+    inner = rng.choice([wrong_type, out_of_range, unknown_key, broken_toml, contradiction])
+    case = inner(rng, base)
+    child = b'extends = "parent.toml"\ndescription = "A child."\n'
+    files = (("parent.toml", case.files[0][1]), ("s.toml", child))
+    return replace(case, label=f"parent: {case.label}", files=files, expect_file="parent.toml")
+
+
+def bad_entry(rng: random.Random, base: str) -> Case:
+    choice = rng.randrange(3)
+    if choice == 0:
+        return Case(
+            f"{base}: a folder",
+            (),
+            "(file)",
+            entry="plan.toml",
+            expect_file="plan.toml",
+            dirs=("plan.toml",),
+        )
+    if choice == 1:
+        links = (("s.toml", "t.toml"), ("t.toml", "s.toml"))
+        return Case(f"{base}: symlink loop", (), "(file)", links=links)
+    return Case(f"{base}: missing", (), "(file)", entry="gone.toml", expect_file="gone.toml")
+
+
+FAMILIES: list[Callable[[random.Random, str], Case]] = [
+    wrong_type,
+    wrong_type,
+    wrong_type,
+    out_of_range,
+    unknown_key,
+    unknown_tier,
+    broken_toml,
+    bom_and_error,
+    not_utf8,
+    contradiction,
+    contradiction,
+    bad_extends,
+    cycle,
+    long_chain,
+    in_parent,
+    in_parent,
+    bad_entry,
+]
+
+
+def bad_cases(seed: int = SEED, n: int = N_BAD) -> list[Case]:
+    """`n` bad scenarios, the same for the same seed."""
+    rng = random.Random(seed)
+    cases = []
+    for i in range(n):
+        family = FAMILIES[i % len(FAMILIES)]
+        base = rng.choice(UPGRADE_PRESETS if family is cycle else PRESET_NAMES)
+        cases.append(family(rng, base))
+    return cases
+
+
+BAD = bad_cases()
+
+
+def test_generator_is_seeded_and_large() -> None:
+    assert len(BAD) >= 150
+    assert [c.label for c in bad_cases()] == [c.label for c in BAD]
+    assert {c.label.split(":")[0] for c in BAD} >= set(PRESET_NAMES)
+
+
+@pytest.mark.parametrize("case", BAD, ids=[f"{i:03d}" for i in range(len(BAD))])
+def test_generated_bad_scenario(tmp_path: Path, case: Case) -> None:
+    entry = case.make(tmp_path)
+    try:
+        load_scenario(entry)
+    except ScenarioError as error:
+        message = str(error)
+    else:
+        pytest.fail(f"{case.label}: loaded")
+    assert "\n" not in message, case.label
+    prefix = f"{tmp_path / case.expect_file}: {case.expect_key}: "
+    assert message.startswith(prefix), f"{case.label}: {message}"
+
+
+def test_every_field_rejects_every_wrong_type(tmp_path: Path) -> None:
+    """Not sampled: each slot of each settings model with each wrong value of its kind."""
+    wrong = []
+    for path, kind in SLOTS:
+        for value in [*WRONG[kind], *OUT_OF_RANGE.get(kind, [])]:
+            doc = preset_doc("baseline")
+            set_path(doc, path, Raw(value))
+            file = write(tmp_path, "s.toml", dump(doc))
+            key = ".".join(map(str, path))
+            try:
+                load_scenario(file)
+            except ScenarioError as error:
+                if not str(error).startswith(f"{file}: {key}: "):
+                    wrong.append(f"{key} = {value}: {error}")
+            else:
+                wrong.append(f"{key} = {value}: loaded")
+    assert not wrong, "\n".join(wrong)
+    assert len(SLOTS) > 60
+
+
+@pytest.mark.parametrize("name", PRESET_NAMES)
+def test_valid_mutations_still_load(tmp_path: Path, name: str) -> None:
+    original = load_scenario(name)
+    doc = preset_doc(name)
+    for key, value in list(doc.items()):  # ints for integral floats (1.5e9 -> 1500000000)
+        if isinstance(value, float) and value.is_integer():
+            doc[key] = int(value)
+    shuffled = dict(reversed(list(doc.items())))
+    text = "# a comment\n" + dump(shuffled)
+    variants = {
+        "ints.toml": text.encode(),
+        "bom.toml": b"\xef\xbb\xbf" + text.encode(),
+        "crlf.toml": text.replace("\n", "\r\n").encode(),
+    }
+    for file, data in variants.items():
+        (tmp_path / file).write_bytes(data)
+        loaded = load_scenario(tmp_path / file)
+        assert loaded.scenario == original.scenario, file
+        assert loaded.sha256 == original.sha256, file
+
+
+def test_a_child_may_fix_its_parent(tmp_path: Path) -> None:
+    write(tmp_path, "parent.toml", 'extends = "baseline"\n[travel]\ncutoff_minutes = 30\n')
+    child = write(
+        tmp_path, "child.toml", 'extends = "parent.toml"\n[travel]\ncutoff_minutes = 60\n'
+    )
+    assert load_scenario(child).scenario.travel.cutoff_minutes == 60.0
+
+
+# --- hypothesis ---------------------------------------------------------------------------
+
+NUMBER_KEYS = [".".join(map(str, p)) for p, kind in SLOTS if kind == "float" and 0 not in p]
+NOT_NUMBERS = st.one_of(
+    st.booleans(),
+    st.text(max_size=6).map(toml_string),
+    st.lists(st.integers(0, 9), max_size=2).map(str),
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(key=st.sampled_from(NUMBER_KEYS), value=NOT_NUMBERS)
+def test_nothing_else_passes_as_a_number(tmp_path: Path, key: str, value: object) -> None:
+    raw = Raw(toml_value(value) if isinstance(value, bool) else str(value))
+    doc = preset_doc("baseline")
+    set_path(doc, tuple(key.split(".")), raw)
+    path = write(tmp_path, "h.toml", dump(doc))
+    message = error_of(path)
+    assert message.startswith(f"{path}: {key}: "), message
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    budget=st.one_of(
+        st.integers(0, 10**15), st.floats(0, 1e15, allow_nan=False, allow_infinity=False)
+    )
+)
+def test_any_finite_budget_loads(tmp_path: Path, budget: float) -> None:
+    path = write(tmp_path, "h.toml", f'extends = "baseline"\nbudget_cny = {toml_value(budget)}\n')
+    assert load_scenario(path).scenario.budget_cny == float(budget)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(name=st.text(st.characters(codec="utf-8"), min_size=1, max_size=20))
+def test_any_name_is_kept_verbatim(tmp_path: Path, name: str) -> None:
+    path = write(tmp_path, "h.toml", f'extends = "baseline"\nname = {toml_string(name)}\n')
+    assert load_scenario(path).scenario.name == name
