@@ -22,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geodata.datasets import get_path
 from geodata.errors import DataProblem, DataValidationError, HealthplanDataError
-from geodata.io import read_facilities, read_table
+from geodata.io import read_csv_text, read_facilities, read_table
 from geodata.schema import DEMAND_AGE_BANDS
 from geodata.settings import STORAGE_CRS
 from geodata.validate import validate_demand, validate_facilities
@@ -72,15 +72,24 @@ class Dataset:
     corridors: pd.DataFrame | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
     _graphs: dict[str, nx.MultiDiGraph[Any]] = field(default_factory=dict, repr=False)
+    _province: list[tuple[gpd.GeoDataFrame, BaseGeometry | None]] = field(
+        default_factory=list, repr=False
+    )
 
     # --- admin units ---------------------------------------------------------------------
     @property
     def province(self) -> BaseGeometry | None:
-        """The province polygon (WGS-84), or None when the dataset has no boundaries."""
+        """The province polygon (WGS-84), or None when the dataset has no boundaries.
+
+        Computed once per `boundaries` frame (the union of a detailed outline takes ~50 ms and
+        every facility file checked against the world needs it).
+        """
+        if self._province and self._province[0][0] is self.boundaries:
+            return self._province[0][1]
         rows = self.boundaries[self.boundaries["level"] == "province"]
-        if rows.empty:
-            return None
-        return shapely.union_all(rows.geometry.to_numpy())
+        outline = None if rows.empty else shapely.union_all(rows.geometry.to_numpy())
+        self._province[:] = [(self.boundaries, outline)]
+        return outline
 
     @property
     def admin_units(self) -> gpd.GeoDataFrame:
@@ -231,7 +240,6 @@ def _load_builtin(name: str) -> Dataset:
         boundaries[column] = boundaries[column].fillna("").astype(str)
     townships = _points_csv(folder / "townships.csv")
     seats = _points_csv(folder / "seats.csv")
-    facilities = _points_csv(folder / "facilities.csv")
     corridors_path = folder / "corridors.csv"
     corridors = (
         pd.read_csv(corridors_path, dtype={"place_adcode": str, "route_code": str})
@@ -244,7 +252,10 @@ def _load_builtin(name: str) -> Dataset:
         _demand_from_townships(townships), source=f"{name}/townships.csv", province=province
     )
     facilities = validate_facilities(
-        facilities, source=f"{name}/facilities.csv", province=province, counties=counties
+        read_csv_text(folder / "facilities.csv"),
+        source=f"{name}/facilities.csv",
+        province=province,
+        counties=counties,
     )
     return Dataset(
         name=name,
@@ -255,6 +266,7 @@ def _load_builtin(name: str) -> Dataset:
         seats=seats,
         corridors=corridors,
         manifest=manifest,
+        _province=[(boundaries, province)],
     )
 
 
