@@ -21,6 +21,7 @@ Every user error raises `ScenarioError` with one line ``"<file>: <key>: <problem
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import difflib
 import errno
@@ -376,22 +377,16 @@ def _read_toml(path: Path, *, referrer: Path | None) -> dict[str, Any]:
                 else f"file {shown!r} not found"
             )
             raise ScenarioError(referrer, "extends", problem, "check the path")
-        if folder:
-            presets = ", ".join(_presets())
-            raise ScenarioError(
-                path,
-                "(file)",
-                "is a folder, not a scenario file",
-                f"give a .toml file or one of the presets: {presets}",
-            )
+        # The file loaded: `_scenario_file` has already turned folders away.
         raise ScenarioError(path, "(file)", "file not found", "check the path or use a preset")
     try:
         data = path.read_bytes()
     except OSError as error:
         problem = f"cannot read it ({error.strerror or error})"
         raise ScenarioError(path, "(file)", problem, "check the file's permissions") from None
+    data = data.removeprefix(codecs.BOM_UTF8)  # positions below then count from the text
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         problem = _decode_error(data, error)
         fix = "save it as UTF-8 (Notepad: Save as, Encoding UTF-8)"

@@ -396,6 +396,9 @@ def test_non_utf8_file(tmp_path: Path) -> None:
         f"{path}: (file): not UTF-8 text (byte 0xe9 at line 2, column 16) "
         "- save it as UTF-8 (Notepad: Save as, Encoding UTF-8)"
     )
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes(b"\xef\xbb\xbf" + 'name = "\xe9"\n'.encode("latin-1"))
+    assert "(file): not UTF-8 text (byte 0xe9 at line 1, column 9)" in error_of(bom)
 
 
 def test_toml_syntax_errors_are_one_line(tmp_path: Path) -> None:
