@@ -155,8 +155,9 @@ def _points_from_columns(
                     field=field,
                 )
             )
+        parsed = ~bad & ~swapped
         for column, values, limit in ((lat_name, lat, 90), (lon_name, lon, 180)):
-            out = ~bad & ~swapped & (values.abs() > limit)
+            out = parsed & (values.abs() > limit)
             if out.any():
                 problems.append(
                     rows.problem(

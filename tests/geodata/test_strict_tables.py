@@ -26,7 +26,7 @@ import geodata
 import geodata.dataset
 from geodata.dataset import Dataset
 from geodata.errors import HealthplanDataError
-from geodata.io import read_demand
+from geodata.io import read_demand, read_facilities
 from geodata.validate import validate_demand, validate_facilities
 from scenarios.cli import app
 
@@ -444,3 +444,20 @@ def test_demand_csv_header_only(tmp_path: Path) -> None:
     with pytest.raises(HealthplanDataError) as exc:
         read_demand(path)
     assert str(exc.value).startswith("demand.csv: rows: no demand points")
+
+
+def test_csv_in_metres_needs_its_crs(tmp_path: Path) -> None:
+    metric = _frame().to_crs("EPSG:32651")
+    rows = [
+        {**row, "lon": str(point.x), "lat": str(point.y)}
+        for row, point in zip(VALID, metric.geometry, strict=True)
+    ]
+    path = _write(tmp_path, rows)
+    out = read_facilities(path, crs="EPSG:32651")
+    assert out.crs.to_string() == "EPSG:4326"
+    assert out.geometry.iloc[0].x == pytest.approx(123.414)
+    with pytest.raises(HealthplanDataError) as exc:
+        read_facilities(path)
+    message = str(exc.value)
+    assert message.startswith("facilities.csv: column 'lat': 6 values are outside -90..90")
+    assert "column 'lon': 6 values are outside -180..180" in message
