@@ -43,8 +43,8 @@ def _to_csr(costs: Any) -> tuple[sp.csr_array, list[str]]:
         cols = np.asarray(coo.col, dtype=np.intp)
         vals = np.asarray(coo.data, dtype=np.float64)
         shape = (int(coo.shape[0]), int(coo.shape[1]))
-        keys = rows * max(shape[1], 1) + cols
-        if np.unique(keys).size != keys.size:
+        keys = np.sort(rows * max(shape[1], 1) + cols)  # a sort: np.unique hashes slowly
+        if (keys[1:] == keys[:-1]).any():
             problems.append("costs has duplicate stored entries for the same demand–site pair")
     else:
         dense = np.asarray(costs, dtype=np.float64)
@@ -60,7 +60,7 @@ def _to_csr(costs: Any) -> tuple[sp.csr_array, list[str]]:
     rows, cols, vals = rows[keep], cols[keep], vals[keep]
     if vals.size and vals.min() < 0:
         problems.append(f"costs must be >= 0, found {vals.min():.6g}")
-    order = np.lexsort((cols, rows))
+    order = np.argsort(rows * max(shape[1], 1) + cols, kind="stable")
     rows, cols, vals = rows[order], cols[order], vals[order]
     indptr = np.zeros(shape[0] + 1, dtype=np.intp)
     np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])

@@ -304,3 +304,54 @@ def test_status_text() -> None:
     assert status_text("no_solution", NAN, time_limit=True) == "time limit: no solution found"
     with pytest.raises(OptimizerError, match="unknown status 'best'"):
         status_text("best", 0.0)
+
+
+# --- 6. the uncapacitated p-median always has its heuristic plan at the time limit ----------
+
+
+def _large_median() -> Problem:
+    """10,000 demand points and 1,000 sites in a 100 x 100 square, reachable within 40."""
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(7)
+    demand, sites = rng.random((10_000, 2)) * 100, rng.random((1_000, 2)) * 100
+    near = cKDTree(sites).sparse_distance_matrix(cKDTree(demand), 40.0, output_type="coo_matrix")
+    return Problem.from_matrix(near.T.tocsr(), rng.integers(1, 100, 10_000).astype(float))
+
+
+def test_large_median_returns_its_heuristic_plan_at_the_time_limit() -> None:
+    problem = _large_median()
+    plan = solve(problem, "median", p=10, time_limit=2.0)
+    assert plan.status == "feasible"
+    assert len(plan.selected) == 10
+    assert math.isfinite(plan.objective)
+    assert 0 < plan.gap < 1
+    assert "time limit" in plan.message
+    assert plan.runtime_s < 2.0 + 1.5
+    # the gap is measured from a valid bound: every demand at its nearest site
+    costs = problem.costs
+    nearest = np.minimum.reduceat(costs.data, costs.indptr[:-1])  # every row has entries
+    bound = float(problem.weights @ nearest)
+    assert plan.objective * (1 - plan.gap) == pytest.approx(bound, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sparse_swaps_match_the_dense_search(seed: int) -> None:
+    import scipy.sparse as sp
+
+    from optimizer._heuristic import greedy, interchange, selection_cost, sparse_interchange
+
+    rng = np.random.default_rng(seed)
+    dense = rng.uniform(1, 100, (60, 20))
+    missing = rng.random((60, 20)) < 0.5
+    base = np.where(rng.random(60) < 0.3, rng.uniform(50, 150, 60), 1e6)
+    weights = rng.uniform(1, 10, 60)
+    sparse = sp.csr_array(np.where(missing, 0.0, dense))
+    filled = np.where(missing, base[:, None], np.minimum(dense, base[:, None]))
+    start = greedy(sparse, weights, base, 4)
+    alone = [selection_cost(filled, weights, base, np.array([f])) for f in range(20)]
+    assert int(np.argmin(alone)) in start  # the greedy's first pick is the best single site
+    for rounds in (1, 2, 50):
+        a = interchange(filled, weights, base, start, max_rounds=rounds)
+        b = sparse_interchange(sparse, weights, base, start, max_rounds=rounds)
+        assert np.array_equal(a, b)
