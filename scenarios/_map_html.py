@@ -243,19 +243,29 @@ class DotScale(MacroElement):
 
 
 class ReadyFlag(MacroElement):
-    """Sets ``window.healthplanMapReady`` after the map is ready and two frames are painted.
+    """Sets ``window.healthplanMapReady`` once the map is ready, still and painted.
 
-    Added last, so every overlay of the page has been added by the time it runs.
+    After Leaflet's ``whenReady``, any zoom animation in progress (``leaflet-zoom-anim`` on
+    the map pane, e.g. a ``fitBounds`` by a later script) is waited for, then two frames are
+    painted: the flag never reports a map caught between two zoom levels. Added last, so
+    every overlay of the page has been added by the time it runs.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.whenReady(function () {
-            requestAnimationFrame(function () {
-                requestAnimationFrame(function () { window.{{ this.flag }} = true; });
-            });
-        });
+        (function (map) {
+            function settle() {
+                requestAnimationFrame(function () {
+                    if (L.DomUtil.hasClass(map.getPane("mapPane"), "leaflet-zoom-anim")) {
+                        map.once("zoomend", settle);
+                        return;
+                    }
+                    requestAnimationFrame(function () { window.{{ this.flag }} = true; });
+                });
+            }
+            map.whenReady(settle);
+        })({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )

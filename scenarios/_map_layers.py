@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import Figure
+from folium.map import FitBounds
 from folium.utilities import JsCode
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
@@ -129,7 +130,8 @@ def base_layers(world: Dataset, frame: MapFrame) -> Base:
 
 
 def new_map(base: Base, *, title: str) -> folium.Map:
-    """An empty, tile-less map fitted to the boundaries, with scale bar and page style."""
+    """An empty, tile-less map fitted to the boundaries (at once, not animated), with scale bar
+    and page style."""
     (south, west), (north, east) = base.bounds
     m = folium.Map(
         location=[(south + north) / 2.0, (west + east) / 2.0],
@@ -145,7 +147,11 @@ def new_map(base: Base, *, title: str) -> folium.Map:
         root.title = esc(title)
     m.add_child(MapStyle(), name="healthplan_style")
     # Room on the right for the legend (bottom right, 260 px wide).
-    m.fit_bounds(base.bounds, padding_top_left=(8, 8), padding_bottom_right=(250, 8))
+    fit = FitBounds(base.bounds, padding_top_left=(8, 8), padding_bottom_right=(250, 8))
+    # Not animated: an animated fit would still be zooming (and the township dots not yet
+    # rescaled) when the page reports itself drawn, so PNG exports caught it half-way.
+    fit.options["animate"] = False
+    m.add_child(fit, name="healthplan_fit_bounds")
     return m
 
 
