@@ -6,8 +6,12 @@ and CI must render for real.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -146,3 +150,86 @@ def test_export_reports_a_page_that_never_draws(tmp_path: Path) -> None:
     )
     with pytest.raises(ExportError, match=r"PNG export failed: .*undefinedCall"):
         export_png(page, tmp_path / "x.png", width=200, height=100, scale=1, timeout_s=2)
+
+
+# --- browser profiles: interrupts and stale folders ----------------------------------------
+
+# Exports a map, exits 130 on KeyboardInterrupt (as the CLI does, which also turns SIGTERM
+# into one) and prints nothing else.
+_EXPORT_SCRIPT = """
+import sys
+from scenarios.png import export_png
+try:
+    export_png(sys.argv[1], sys.argv[2], width=1600, height=1000, scale=2)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def _start_export(map_file: Path, tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
+    """An export in a subprocess (own session, temp dir `tmp_path`), once Chromium runs."""
+    export = subprocess.Popen(
+        [sys.executable, "-c", _EXPORT_SCRIPT, str(map_file), str(tmp_path / "map.png")],
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        profiles = list(tmp_path.glob("healthplan-chromium-*"))
+        if profiles and png._profile_processes(profiles[0]):
+            return export, profiles[0]
+        assert export.poll() is None, export.communicate()
+        time.sleep(0.05)
+    export.kill()
+    pytest.fail("Chromium did not start within 60 s")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("target", "delay_s"), [("process", 0.5), ("group", 0.3), ("group", 1.5)])
+def test_interrupted_export_leaves_no_profile_or_browser(
+    map_files: dict[str, Path], tmp_path: Path, target: str, delay_s: float
+) -> None:
+    # "process": SIGINT to Python alone, like the CLI's SIGTERM; "group": Ctrl-C in a
+    # terminal, which also stops Playwright's driver and Chromium's parent.
+    export, profile = _start_export(map_files["zh"], tmp_path)
+    time.sleep(delay_s)
+    if target == "group":
+        os.killpg(export.pid, signal.SIGINT)
+    else:
+        export.send_signal(signal.SIGINT)
+    try:
+        _, stderr = export.communicate(timeout=60)
+    finally:
+        export.kill()
+    assert export.returncode == 130
+    assert stderr == ""  # no traceback, no asyncio "Future exception was never retrieved"
+    assert not list(tmp_path.glob("healthplan-chromium-*"))
+    assert png._profile_processes(profile) == []
+
+
+def test_stale_profiles_are_removed(map_files: dict[str, Path], tmp_path: Path) -> None:
+    export, killed = _start_export(map_files["zh"], tmp_path)
+    export.kill()  # kill -9: nothing can clean up
+    export.communicate(timeout=30)
+    assert killed.is_dir()
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    gone = tmp_path / f"healthplan-chromium-{finished.stdout.strip()}-abcdefgh"
+    live = tmp_path / f"healthplan-chromium-{os.getpid()}-abcdefgh"
+    unknown = tmp_path / "healthplan-chromium-abcdefgh"
+    for folder in (gone, live, unknown):
+        folder.mkdir()
+
+    removed = png.remove_stale_profiles(tmp_path)
+
+    assert sorted(removed) == sorted([killed, gone])
+    assert png._profile_processes(killed) == []  # orphaned Chromium killed too
+    assert live.is_dir()
+    assert unknown.is_dir()
