@@ -4,6 +4,9 @@ The templates in ``scenarios/_assets/briefing/`` are Jinja2 with autoescaping on
 undefined variables: every value from data reaches the page escaped (``<script>`` shows as
 text), and a missing value is an error, not an empty cell. Images are embedded as base64 data
 URIs, so the HTML is one self-contained file and WeasyPrint never fetches anything.
+
+The PDF bytes do not depend on the caller's locale, time zone or working directory: there are
+no dates in it, and the embedded fonts are named by their English family names (`layout`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import base64
 import hashlib
 import os
 import tempfile
+import warnings
 from collections.abc import Mapping
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
@@ -21,7 +25,8 @@ from typing import Any, Final
 import jinja2
 
 from scenarios._briefing_text import TEXT
-from scenarios._map_style import LANGUAGES
+from scenarios._map_style import FONT_STACK, LANGUAGES
+from scenarios.errors import ScenariosError
 
 __all__ = [
     "TEMPLATES",
@@ -29,6 +34,7 @@ __all__ = [
     "briefing_names",
     "check_language",
     "data_uri",
+    "font_configuration",
     "layout",
     "package_version",
     "page_context",
@@ -49,7 +55,29 @@ _INSTALL: Final = (
 )
 
 
-class BriefingError(RuntimeError):
+#: The families of the stylesheet's font stack (``briefing.css`` names the same fonts).
+_FONT_FAMILIES: Final = tuple(
+    name.strip().strip('"') for name in FONT_STACK.split(",") if name.strip() != "sans-serif"
+)
+# Fontconfig rules for one document: a font that has one of our families among its names gets
+# that (English) name first. Otherwise fontconfig puts first the name in the language of the
+# process locale (LANG=zh_CN.UTF-8: "文泉驿微米黑"), and the PDF's font names, and the hash
+# WeasyPrint derives its subset prefix from, follow the locale.
+_FONT_NAME_RULES: Final = (
+    '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
+    "<fontconfig>\n"
+    + "".join(
+        '<match target="font"><test name="family" qual="any" compare="eq">'
+        f"<string>{family}</string></test>"
+        '<edit name="family" mode="prepend_first" binding="strong">'
+        f"<string>{family}</string></edit></match>\n"
+        for family in _FONT_FAMILIES
+    )
+    + "</fontconfig>\n"
+)
+
+
+class BriefingError(ScenariosError, RuntimeError):
     """A briefing could not be made (missing WeasyPrint, Pango, a CJK font or matplotlib)."""
 
 
@@ -100,18 +128,57 @@ def _weasyprint() -> Any:
 
 
 def layout(html: str) -> Any:
-    """The page layout of `html` (a ``weasyprint.Document``; ``len(doc.pages)`` pages)."""
-    return _weasyprint().HTML(string=html).render()
+    """The page layout of `html` (a ``weasyprint.Document``; ``len(doc.pages)`` pages).
+
+    Fonts are looked up in a font configuration of its own (`font_configuration`), so the
+    PDF names them the same way under every locale.
+    """
+    weasyprint = _weasyprint()
+    return weasyprint.HTML(string=html).render(font_config=font_configuration())
+
+
+def font_configuration() -> Any:
+    """A WeasyPrint ``FontConfiguration`` that names our fonts by their English family names.
+
+    Fontconfig orders a font's family names by the language of the process locale (read once
+    from ``LC_ALL``/``LC_CTYPE``/``LANG``), and WeasyPrint names the embedded fonts after the
+    first one. The rules added here - to this configuration only, not to the process - put
+    the family the stylesheet asks for (``WenQuanYi Micro Hei``, ...) first instead.
+
+    Warns (`RuntimeWarning`) and returns WeasyPrint's default configuration if a WeasyPrint
+    release no longer has the hooks used (``FontConfiguration._config``, its CFFI bindings);
+    the PDF is then correct but its font names follow the locale again.
+    """
+    _weasyprint()
+    from weasyprint.text.fonts import FontConfiguration
+
+    config = FontConfiguration()
+    try:
+        from weasyprint.text.ffi import ffi, fontconfig, pangoft2
+
+        loaded = fontconfig.FcConfigParseAndLoadFromMemory(
+            config._config, _FONT_NAME_RULES.encode("utf-8"), True
+        )
+        pangoft2.pango_fc_font_map_config_changed(ffi.cast("PangoFcFontMap *", config.font_map))
+    except (ImportError, AttributeError) as exc:
+        loaded, reason = False, f"{type(exc).__name__}: {exc}"
+    else:
+        reason = "fontconfig rejected the rules"
+    if not loaded:
+        msg = f"PDF font names will follow the locale (LANG): {reason}"
+        warnings.warn(msg, RuntimeWarning, stacklevel=2)
+    return config
 
 
 def pdf_bytes(html: str, document: Any | None = None) -> bytes:
     """The PDF of a briefing page: A4, fonts subset and embedded, deterministic bytes.
 
     WeasyPrint writes no creation or modification date unless the page has
-    ``dcterms.created``/``dcterms.modified`` meta tags (ours have none) and no file
-    identifier by default; the identifier is pinned to a hash of the HTML so the PDF has one
-    (readers and archives expect it) and it stays the same for the same page. `document`
-    is the layout of `html` when already made (`layout`).
+    ``dcterms.created``/``dcterms.modified`` meta tags (ours have none), names itself as the
+    producer (``WeasyPrint <version>``) and writes no file identifier by default; the
+    identifier is pinned to a hash of the HTML so the PDF has one (readers and archives
+    expect it) and it stays the same for the same page. Fonts are named as in `layout`.
+    `document` is the layout of `html` when already made (`layout`).
     """
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
     rendered = document if document is not None else layout(html)
