@@ -218,7 +218,9 @@ def remove_stale_profiles(folder: str | os.PathLike[str] | None = None) -> list[
     A profile folder is named after the PID of the process that made it; when no process
     with that PID exists (the export was killed outright), any Chromium still using the
     folder is killed and the folder removed. Profiles of live processes, of other users and
-    of unknown origin are left alone.
+    of unknown origin are left alone. A reused PID keeps a stale folder until that process
+    ends; a temporary directory shared between PID namespaces (containers) is not supported:
+    profiles of another namespace's live exports would look stale.
 
     Parameters
     ----------
