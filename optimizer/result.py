@@ -59,7 +59,9 @@ def status_text(status: Status | str, gap: float, *, time_limit: bool = False) -
     gap
         The plan's relative gap (NaN when unknown).
     time_limit
-        Whether the run was stopped by its time limit (prefixes ``"time limit: "``).
+        Whether the run was stopped by its time limit (prefixes ``"time limit: "``): true when
+        the plan's ``message`` contains ``"time limit"`` (case-insensitive), as every
+        optimizer message for such a run does.
 
     Returns
     -------
