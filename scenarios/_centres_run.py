@@ -82,7 +82,7 @@ def run_centres(
     prepared: Prepared, folder: Path, *, force: bool, progress: Progress, wall: float
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, NetworkResult]]:
     """Solve and write a centres run; returns (summary, timing, results)."""
-    from scenarios.runner import _rounded, context_summary, write_json
+    from scenarios.runner import _rounded, context_summary, run_inputs, write_json
 
     start = time.perf_counter()
     results = solve_centres(prepared, progress)
@@ -95,7 +95,7 @@ def run_centres(
     summary["networks"] = networks
     statuses = [n["status"] for n in networks.values()]
     summary["status"] = "optimal" if set(statuses) == {"optimal"} else "feasible"
-    with atomic_folder(folder, force=force) as work:
+    with atomic_folder(folder, force=force, inputs=run_inputs(prepared)) as work:
         progress("writing centres.csv and tables")
         for name, table in (
             ("centres.csv", "centres_table"),

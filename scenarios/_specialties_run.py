@@ -71,7 +71,7 @@ def run_specialties(
     prepared: Prepared, folder: Path, *, force: bool, progress: Progress, wall: float
 ) -> tuple[dict[str, Any], dict[str, Any], SpecialtyResult]:
     """Solve and write a specialties run; returns (summary, timing, result)."""
-    from scenarios.runner import _jsonable, _rounded, context_summary, write_json
+    from scenarios.runner import _jsonable, _rounded, context_summary, run_inputs, write_json
 
     start = time.perf_counter()
     result = solve_specialties(prepared, progress)
@@ -82,7 +82,7 @@ def run_specialties(
     allocation.pop("runtime_s", None)  # wall-clock: timing.json
     summary["specialties"] = allocation
     summary["status"] = str(result.allocation.status)
-    with atomic_folder(folder, force=force) as work:
+    with atomic_folder(folder, force=force, inputs=run_inputs(prepared)) as work:
         progress("writing designations.csv and tables")
         tables = {
             "designations.csv": result.designations_table(),

@@ -1,7 +1,9 @@
 """The ``healthplan`` command line.
 
-Errors a user can cause (bad files, bad data) print one line on stderr and exit with code 2;
-``--debug`` shows the traceback instead. Machine-readable output goes to stdout with ``--json``.
+Errors a user can cause (bad files, bad data, bad usage) print one line on stderr and exit
+with code 2; ``--debug`` shows the traceback instead. Ctrl-C or SIGTERM prints one line and
+exits with 130, leaving every folder as it was. Machine-readable output goes to stdout with
+``--json``. User text (names, paths) is printed literally, never read as Rich markup.
 """
 
 from __future__ import annotations
@@ -9,14 +11,20 @@ from __future__ import annotations
 import json
 import math
 import re
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
 
 from geodata.errors import HealthplanDataError
 
@@ -25,7 +33,44 @@ if TYPE_CHECKING:
 
 __all__ = ["app"]
 
+
+class _OneLineErrors(TyperGroup):
+    """Usage errors (unknown option, missing argument) as one line ``error: ...``, exit 2."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            code = super().main(
+                args=args,
+                prog_name=prog_name,
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
+        except typer.TyperException as error:  # click's usage errors (vendored by typer)
+            if type(error).__name__ == "NoArgsIsHelpError":
+                sys.stdout.write(error.format_message() + "\n")
+            else:
+                where = getattr(getattr(error, "ctx", None), "command_path", "healthplan")
+                message = " ".join(error.format_message().split())
+                _print_error(f"{message} - see '{where} --help'")
+            code = getattr(error, "exit_code", 2)
+        except typer.Abort:
+            _print_error("aborted")
+            code = 1
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     name="healthplan",
     help="Plan health-facility upgrades for a province: data, scenarios, maps.",
     no_args_is_help=True,
@@ -35,7 +80,7 @@ app = typer.Typer(
 data_app = typer.Typer(help="Inspect and validate datasets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
-_err = Console(stderr=True)
+_err = Console(stderr=True, markup=False, highlight=False)
 _state: dict[str, bool] = {"debug": False}
 
 
@@ -46,12 +91,58 @@ def _main(
     _state["debug"] = debug
 
 
+def _print_error(message: str) -> None:
+    """``error: <message>`` on stderr, on one line, the message printed literally."""
+    line = " ".join(str(message).split())
+    _err.print(Text.assemble(("error:", "bold red"), " ", line), soft_wrap=True)
+
+
 def _fail(exc: Exception) -> None:
     if _state["debug"]:
         raise exc
-    message = str(exc).replace("\n", " ")
-    _err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    _print_error(str(exc))
     raise typer.Exit(code=2)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    from scenarios._atomic import request_interrupt
+
+    request_interrupt()
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _command() -> Iterator[None]:
+    """Run a command body: user errors as one line (exit 2), Ctrl-C and SIGTERM as one line
+    (exit 130). SIGTERM is turned into `KeyboardInterrupt` so every clean-up runs."""
+    from scenarios._atomic import committed, request_interrupt
+
+    before = len(committed())
+    request_interrupt(False)
+    previous = {}
+    for number in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous[number] = signal.signal(number, _interrupt)
+        except ValueError:  # not the main thread: leave signals alone
+            break
+    hook, sys.unraisablehook = sys.unraisablehook, _quiet_interrupts
+    try:
+        yield
+    except _user_errors() as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        if _state["debug"]:
+            raise
+        done = committed()[before:]
+        if done:
+            _err.print(f"interrupted; {done[-1]} had already been written in full", soft_wrap=True)
+        else:
+            _err.print("interrupted; nothing was changed")
+        raise typer.Exit(code=130) from None
+    finally:
+        sys.unraisablehook = hook
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _emit_json(payload: Any) -> None:
@@ -59,29 +150,36 @@ def _emit_json(payload: Any) -> None:
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
-    """Errors a user causes and gets one line for (bugs keep their traceback)."""
+    """Errors a user causes and gets one line for (bugs keep their traceback): the error base
+    of each package, and `OSError` (files)."""
     from optimizer.errors import OptimizerError
-    from scenarios.briefing import BriefingError
-    from scenarios.compare import CompareError
-    from scenarios.png import ExportError
-    from scenarios.scenario import ScenarioError
+    from scenarios.errors import ScenariosError
 
-    return (
-        ScenarioError,
-        HealthplanDataError,
-        CompareError,
-        OptimizerError,
-        ExportError,
-        BriefingError,
-        OSError,
-    )
+    return (ScenariosError, HealthplanDataError, OptimizerError, OSError)
 
 
 def _progress() -> Callable[[str], None]:
     def show(line: str) -> None:
-        _err.print(f"[dim]- {line}[/]", highlight=False)
+        from scenarios._atomic import interrupt_requested
+
+        if interrupt_requested():  # an interrupt some library swallowed: stop here
+            raise KeyboardInterrupt
+        _err.print(Text(f"- {line}", style="dim"))
 
     return show
+
+
+def _quiet_interrupts(unraisable: Any) -> None:
+    """`sys.unraisablehook` that drops a `KeyboardInterrupt` raised inside ``__del__`` (the
+    signal handler's; the run stops at the next step) and reports anything else as usual."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        return
+    sys.__unraisablehook__(unraisable)
+
+
+def _console() -> Console:
+    """The stdout console: user text is never read as markup."""
+    return Console(markup=False, highlight=False)
 
 
 def _default_out(scenario: str, kind: str = "") -> Path:
@@ -107,7 +205,7 @@ def run(  # noqa: PLR0917 - typer reads options from the parameters
     scenario: Annotated[
         str, typer.Argument(help="Scenario file (.toml) or preset name, e.g. baseline.")
     ],
-    output: Annotated[Path | None, typer.Option("-o", "--output", help=_OUTPUT_HELP)] = None,
+    output: Annotated[str | None, typer.Option("-o", "--output", help=_OUTPUT_HELP)] = None,
     force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
     png: Annotated[
         bool, typer.Option("--png/--no-png", help="Render map.png in headless Chromium.")
@@ -121,14 +219,11 @@ def run(  # noqa: PLR0917 - typer reads options from the parameters
     maps and briefings. An existing folder is kept unless --force."""
     from scenarios.runner import run_scenario
 
-    folder = output or _default_out(scenario)
-    try:
+    folder = _default_out(scenario) if output is None else output
+    with _command():
         done = run_scenario(
             scenario, folder, force=force, png=png, briefing=briefing, progress=_progress()
         )
-    except _user_errors() as exc:
-        _fail(exc)
-        return
     if as_json:
         _emit_json({**done.summary, "folder": str(done.folder), "timing": done.timing})
         return
@@ -140,7 +235,7 @@ def run(  # noqa: PLR0917 - typer reads options from the parameters
         return
     plan = done.summary["plan"]
     table = Table(
-        title=f"{done.summary['scenario']['name']}: {plan['status']}",
+        title=Text(f"{done.summary['scenario']['name']}: {plan['status']}"),
         caption="covered share of the population within the tier's standard",
     )
     for column in ("tier", "upgrades", "before", "after", "mean min", "worst county"):
@@ -156,7 +251,7 @@ def run(  # noqa: PLR0917 - typer reads options from the parameters
             f"{after['worst_group_name_en'] or after['worst_group']} "
             f"({_share(after['worst_group_share'])})",
         )
-    console = Console()
+    console = _console()
     console.print(table)
     gap = plan["gap"] or 0.0
     console.print(
@@ -168,7 +263,7 @@ def run(  # noqa: PLR0917 - typer reads options from the parameters
 
 def _print_centres(summary: dict[str, Any], folder: Path) -> None:
     table = Table(
-        title=f"{summary['scenario']['name']}: {summary['status']}",
+        title=Text(f"{summary['scenario']['name']}: {summary['status']}"),
         caption="covered share of the type's demand within its standard",
     )
     for column in ("centre type", "status", "designated", "before", "after", "all eligible"):
@@ -184,7 +279,7 @@ def _print_centres(summary: dict[str, Any], folder: Path) -> None:
                 _share(metrics["after"]["covered_share"]),
                 _share(potential.get("covered_share")),
             )
-    console = Console()
+    console = _console()
     console.print(table)
     console.print(f"results: {folder} (centres.csv, cities.csv)", soft_wrap=True)
 
@@ -192,7 +287,7 @@ def _print_centres(summary: dict[str, Any], folder: Path) -> None:
 def _print_specialties(summary: dict[str, Any], folder: Path) -> None:
     allocation = summary["specialties"]
     table = Table(
-        title=f"{summary['scenario']['name']}: {summary['status']}",
+        title=Text(f"{summary['scenario']['name']}: {summary['status']}"),
         caption="share of each field's people within the level's standard (lowest-highest field)",
     )
     for column in ("level", "designations", "quota", "standard min", "reach"):
@@ -207,7 +302,7 @@ def _print_specialties(summary: dict[str, Any], folder: Path) -> None:
             f"{level['standard_minutes']:g}",
             f"{_share(min(shares))}-{_share(max(shares))}" if shares else "-",
         )
-    console = Console()
+    console = _console()
     console.print(table)
     console.print(f"results: {folder} (designations.csv, by_city.csv)", soft_wrap=True)
 
@@ -215,18 +310,23 @@ def _print_specialties(summary: dict[str, Any], folder: Path) -> None:
 @app.command("validate")
 def validate(
     scenarios: Annotated[list[str], typer.Argument(help="Scenario files (.toml) or preset names.")],
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick",
+            help="Pre-checks only, no solve: faster, but cannot prove that a plan exists.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
 ) -> None:
-    """Check scenario files, their data and whether their rules can be met, without solving."""
+    """Check scenario files, their data and their rules exactly as 'run' does (including the
+    solve, so a scenario that passes runs), writing nothing."""
     from scenarios.runner import validate_scenario
 
     report = []
     for name in scenarios:
-        try:
-            prepared = validate_scenario(name)
-        except _user_errors() as exc:
-            _fail(exc)
-            return
+        with _command():
+            prepared = validate_scenario(name, quick=quick)
         report.append(
             {
                 "file": str(prepared.resolved.source_path),
@@ -236,8 +336,9 @@ def validate(
             }
         )
         if not as_json:
-            Console().print(
-                f"{prepared.resolved.source_path}: OK ({prepared.resolved.scenario.name})"
+            _console().print(
+                f"{prepared.resolved.source_path}: OK ({prepared.resolved.scenario.name})",
+                soft_wrap=True,
             )
     if as_json:
         _emit_json(report)
@@ -248,7 +349,7 @@ def compare(
     folders: Annotated[
         list[Path], typer.Argument(help="Result folders; the first is the reference.")
     ],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Comparison folder.")] = Path(
+    output: Annotated[str, typer.Option("-o", "--output", help="Comparison folder.")] = (
         "out/compare"
     ),
     force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
@@ -259,11 +360,8 @@ def compare(
     gaining or losing coverage by county, and difference maps."""
     from scenarios.compare import compare_runs
 
-    try:
+    with _command():
         done = compare_runs(list(folders), output, force=force, tier=tier)
-    except _user_errors() as exc:
-        _fail(exc)
-        return
     if as_json:
         payload = json.loads((done.folder / "comparison.json").read_text(encoding="utf-8"))
         _emit_json({**payload, "folder": str(done.folder)})
@@ -273,7 +371,7 @@ def compare(
     for metric in keep:
         values = done.metrics.loc[metric]
         table.add_row(metric, *(_cell(values[label]) for label in done.labels))
-    console = Console()
+    console = _console()
     console.print(table)
     counts = done.sites["change"].value_counts()
     console.print(
@@ -299,27 +397,17 @@ def sweep(
     budgets: Annotated[
         str, typer.Option(help="Comma-separated budgets in CNY, e.g. 5e8,1e9,1.5e9,3e9.")
     ],
-    output: Annotated[Path | None, typer.Option("-o", "--output", help=_OUTPUT_HELP)] = None,
+    output: Annotated[str | None, typer.Option("-o", "--output", help=_OUTPUT_HELP)] = None,
     force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
     as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
 ) -> None:
     """Solve a scenario at several budgets: the coverage-versus-budget trade-off."""
-    from scenarios.scenario import ScenarioError
     from scenarios.sweep import sweep_budgets
 
-    folder = output or _default_out(scenario, "-sweep")
-    try:
-        try:
-            values = [float(b) for b in budgets.split(",") if b.strip()]
-        except ValueError:
-            problem = f"{budgets!r} is not a list of numbers"
-            raise ScenarioError(
-                scenario, "--budgets", problem, "pass e.g. --budgets 5e8,1e9"
-            ) from None
+    folder = _default_out(scenario, "-sweep") if output is None else output
+    with _command():
+        values = _budgets(scenario, budgets)
         done = sweep_budgets(scenario, values, folder, force=force, progress=_progress())
-    except _user_errors() as exc:
-        _fail(exc)
-        return
     if as_json:
         _emit_json({"folder": str(done.folder), "rows": done.table.to_dict(orient="records")})
         return
@@ -332,8 +420,29 @@ def sweep(
             str(row["upgrades"]),
             *(_share(row[c]) for c in shares),
         )
-    Console().print(table)
-    Console().print(f"results: {done.folder}", soft_wrap=True)
+    _console().print(table)
+    _console().print(f"results: {done.folder}", soft_wrap=True)
+
+
+def _budgets(scenario: str, text: str) -> list[float]:
+    """The budgets of ``--budgets``: finite, non-negative numbers, at least one."""
+    from scenarios.scenario import ScenarioError
+
+    parts = [part.strip() for part in text.split(",")]
+    fix = "pass e.g. --budgets 5e8,1e9,1.5e9"
+    if not any(parts):
+        raise ScenarioError(scenario, "--budgets", "no budgets given", fix)
+    values = []
+    for part in parts:
+        try:
+            value = float(part)
+        except ValueError:
+            raise ScenarioError(scenario, "--budgets", f"{part!r} is not a number", fix) from None
+        if not math.isfinite(value) or value < 0:
+            problem = f"{part!r} is not a finite, non-negative amount in CNY"
+            raise ScenarioError(scenario, "--budgets", problem, fix)
+        values.append(value)
+    return values
 
 
 @data_app.command("info")
@@ -346,11 +455,8 @@ def data_info(
     """What a dataset holds: units, population, facilities by tier, data flags."""
     import geodata
 
-    try:
+    with _command():
         world = geodata.load_dataset(source)
-    except (HealthplanDataError, ValueError) as exc:
-        _fail(exc)
-        return
     summary = world.summary()
     if as_json:
         _emit_json(summary)
@@ -364,7 +470,7 @@ def data_info(
         else:
             text = f"{value:,}" if isinstance(value, int) else str(value)
         table.add_row(key, text)
-    Console().print(table)
+    _console().print(table)
 
 
 @data_app.command("validate")
@@ -379,7 +485,7 @@ def data_validate(
     import geodata
     from geodata.io import read_demand, read_facilities
 
-    try:
+    with _command():
         if kind == "dataset":
             world = geodata.load_dataset(path)
             count = len(world.demand) + len(world.facilities)
@@ -396,10 +502,7 @@ def data_validate(
                 msg = f"--kind {kind!r}: unknown - use facilities, demand or dataset"
                 raise HealthplanDataError(msg)
             count = len(frame)
-    except (HealthplanDataError, ValueError) as exc:
-        _fail(exc)
-        return
-    Console(soft_wrap=True).print(f"{path}: OK ({count:,} rows, {kind})")
+    _console().print(f"{path}: OK ({count:,} rows, {kind})", soft_wrap=True)
 
 
 @app.command("versions")
@@ -440,7 +543,7 @@ def versions(
     table = Table("component", "version")
     for name, ver in found.items():
         table.add_row(name, ver)
-    Console().print(table)
+    _console().print(table)
 
 
 def _output(command: list[str]) -> str:

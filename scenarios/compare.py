@@ -27,13 +27,14 @@ import pandas as pd
 import geodata
 from scenarios._atomic import atomic_folder, check_target
 from scenarios.briefing import write_comparison_briefing
+from scenarios.errors import ScenariosError
 from scenarios.maps import comparison_map, save_map
 from scenarios.runner import MAP_TIER, write_json
 
 __all__ = ["CompareError", "Comparison", "compare_runs", "read_run"]
 
 
-class CompareError(ValueError):
+class CompareError(ScenariosError, ValueError):
     """A folder that is not a complete run, or runs that cannot be compared."""
 
 
@@ -76,13 +77,16 @@ def read_run(folder: str | Path) -> Run:
     except (OSError, ValueError) as exc:
         msg = f"{path}: unreadable result ({exc}) - run the scenario again"
         raise CompareError(" ".join(msg.splitlines())) from exc
+    if not isinstance(summary, dict):
+        msg = f"{summary_path}: not a healthplan run summary (a JSON {type(summary).__name__}) - "
+        raise CompareError(msg + "pass a folder written by 'healthplan run'")
     if summary.get("kind", "upgrade") != "upgrade":
         msg = (
             f"{summary_path}: a {summary.get('kind')} run - compare works on upgrade runs; "
             "read the cities.csv of each run side by side"
         )
         raise CompareError(msg)
-    if "plan" not in summary or "tiers" not in summary.get("plan", {}):
+    if not _run_summary_shape(summary):
         msg = f"{summary_path}: not a healthplan run summary - run the scenario again"
         raise CompareError(msg)
     try:
@@ -91,6 +95,22 @@ def read_run(folder: str | Path) -> Run:
         msg = f"{path}: unreadable result ({exc}) - run the scenario again"
         raise CompareError(" ".join(msg.splitlines())) from exc
     return Run(folder=path, label=path.name, summary=summary, upgrades=upgrades)
+
+
+def _run_summary_shape(summary: dict[str, Any]) -> bool:
+    """True if `summary` has the parts a comparison reads (plan tiers, scenario settings)."""
+    plan, scenario = summary.get("plan"), summary.get("scenario")
+    if not isinstance(plan, dict) or not isinstance(scenario, dict):
+        return False
+    tiers, settings = plan.get("tiers"), scenario.get("settings")
+    if not isinstance(tiers, dict) or not tiers or not isinstance(settings, dict):
+        return False
+    if not isinstance(settings.get("dataset"), str):
+        return False
+    return all(
+        isinstance(t, dict) and all(isinstance(t.get(k), dict) for k in ("before", "after"))
+        for t in tiers.values()
+    )
 
 
 _METRICS = (
@@ -252,15 +272,14 @@ def compare_runs(
     if len(folders) < 2:
         msg = "compare: needs two or more result folders - pass e.g. out/baseline out/tight"
         raise CompareError(msg)
-    target = Path(out).absolute()
-    check_target(target, force=force)
+    target = check_target(out, force=force, inputs=folders)
     runs = _unique_labels([read_run(f) for f in folders])
     _check_same_data(runs)
     layers = {run.label: _layers(run, "counties") for run in runs}
     metrics = _metrics(runs)
     sites = _sites(runs)
     counties = _counties(runs, layers)
-    with atomic_folder(target, force=force) as work:
+    with atomic_folder(target, force=force, kind="compare", inputs=folders) as work:
         metrics.to_csv(work / "comparison.csv", index_label="metric", lineterminator="\n")
         sites.to_csv(work / "sites.csv", index=False, lineterminator="\n")
         counties.to_csv(work / "counties.csv", index=False, lineterminator="\n")

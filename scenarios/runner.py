@@ -35,9 +35,12 @@ a one-line message; nothing is written then.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import re
+import resource
+import shutil
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -49,6 +52,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyogrio.errors
 
 import geodata
 from optimizer.upgrade import check_upgrades
@@ -81,7 +85,9 @@ __all__ = [
     "context_summary",
     "infeasible_error",
     "prepare",
+    "run_inputs",
     "run_scenario",
+    "solve_plan",
     "validate_scenario",
     "write_json",
 ]
@@ -149,6 +155,18 @@ def prepare(scenario: str | Path | ResolvedScenario, *, progress: Progress = _qu
     return Prepared(resolved=resolved, world=world, graph=graph, times=times, seconds=seconds)
 
 
+def run_inputs(prepared: Prepared) -> tuple[Path, ...]:
+    """The files a run reads: the scenario and the files it extends, the facility table and
+    a dataset GeoPackage (a result folder may never hold one of them)."""
+    s = prepared.resolved.scenario
+    paths = list(prepared.resolved.chain)
+    if s.facilities:
+        paths.append(Path(s.facilities))
+    if s.dataset.lower().endswith(".gpkg"):
+        paths.append(Path(s.dataset))
+    return tuple(paths)
+
+
 def _check_tiers(resolved: ResolvedScenario, world: Dataset) -> None:
     """Every planned tier needs candidates in the facility table."""
     rules = to_planning_rules(resolved.scenario)
@@ -199,12 +217,12 @@ def run_scenario(
     scenarios._atomic.OutputExistsError
         If `out` exists and `force` is false.
     """
-    folder = Path(out).absolute()
-    check_target(folder, force=force)
+    given = Path(scenario) if isinstance(scenario, str | Path) else scenario.source_path
+    folder = check_target(out, force=force, inputs=[given] if given.exists() else [])
     wall = time.perf_counter()
     prepared = prepare(scenario, progress=progress)
-    resolved, world = prepared.resolved, prepared.world
-    s = resolved.scenario
+    check_target(folder, force=force, inputs=run_inputs(prepared))
+    s = prepared.resolved.scenario
     if s.kind == "centres":
         from scenarios._centres_run import run_centres
 
@@ -219,26 +237,11 @@ def run_scenario(
             prepared, folder, force=force, progress=progress, wall=wall
         )
         return RunResult(folder=folder, summary=summary, timing=timing, result=allocation)
-    progress(f"solving ({s.objective}, {s.solver.name})")
     start = time.perf_counter()
-    result = plan_upgrades(
-        world,
-        to_planning_rules(s),
-        objective=s.objective,
-        budget_cny=s.budget_cny,
-        yearly_budgets_cny=list(s.yearly_budgets_cny) if s.yearly_budgets_cny else None,
-        carry_over=s.carry_over,
-        equity_group=s.equity_group,
-        times=prepared.times,
-        cutoff_minutes=s.travel.cutoff_minutes,
-        solver=s.solver.name,
-        time_limit_s=s.solver.time_limit_s,
-        mip_gap=s.solver.mip_gap,
-    )
+    result = solve_plan(prepared, progress=progress)
     solve_s = time.perf_counter() - start
-    _raise_unsolved(resolved, result)
     summary = build_summary(prepared, result)
-    with atomic_folder(folder, force=force) as work:
+    with atomic_folder(folder, force=force, inputs=run_inputs(prepared)) as work:
         progress("writing plan.gpkg and tables")
         write_tables(result, work)
         write_gpkg(result, work / "plan.gpkg")
@@ -264,6 +267,47 @@ def run_scenario(
     return RunResult(folder=folder, summary=summary, timing=timing, result=result)
 
 
+def solve_plan(
+    prepared: Prepared, *, strict: bool = True, progress: Progress = _quiet
+) -> PlanResult:
+    """Solve the upgrade scenario of `prepared` (what `run_scenario`, `validate_scenario`
+    and each case of a sweep do).
+
+    Parameters
+    ----------
+    prepared
+        The prepared scenario.
+    strict
+        Raise when no plan was found (a sweep records such cases as rows instead).
+    progress
+        Called with a short line before the solve.
+
+    Raises
+    ------
+    ScenarioError
+        With `strict`: rules no plan satisfies, or no plan found in the time limit.
+    """
+    s = prepared.resolved.scenario
+    progress(f"solving ({s.objective}, {s.solver.name})")
+    result = plan_upgrades(
+        prepared.world,
+        to_planning_rules(s),
+        objective=s.objective,
+        budget_cny=s.budget_cny,
+        yearly_budgets_cny=list(s.yearly_budgets_cny) if s.yearly_budgets_cny else None,
+        carry_over=s.carry_over,
+        equity_group=s.equity_group,
+        times=prepared.times,
+        cutoff_minutes=s.travel.cutoff_minutes,
+        solver=s.solver.name,
+        time_limit_s=s.solver.time_limit_s,
+        mip_gap=s.solver.mip_gap,
+    )
+    if strict:
+        _raise_unsolved(prepared.resolved, result)
+    return result
+
+
 _TIER_KEY = re.compile(r"tier (\w+): .*?(min_upgrades|max_upgrades|coverage|provider|candidates)")
 
 
@@ -283,21 +327,40 @@ def infeasible_error(resolved: ResolvedScenario, reason: str) -> ScenarioError:
             fix = f"raise budget_cny or relax the tier.{tier.group(1)} rules"
     elif found:
         name, what = found.groups()
+        level = "city" if "city group" in first else "county"
         key = {
             "min_upgrades": f"tier.{name}.min_upgrades",
             "max_upgrades": f"tier.{name}.max_upgrades",
-            "coverage": f"tier.{name}.min_county_coverage",
+            "coverage": f"tier.{name}.min_{level}_coverage",
             "provider": f"tier.{name}.every_county",
-            "candidates": f"tier.{name}.min_per_county",
+            "candidates": f"tier.{name}.min_per_{level}",
         }[what]
         fix = f"relax {key}"
     return ScenarioError(resolved.source_path, key, f"no plan satisfies the rules: {reason}", fix)
 
 
 def validate_scenario(
-    scenario: str | Path | ResolvedScenario, *, progress: Progress = _quiet
+    scenario: str | Path | ResolvedScenario,
+    *,
+    quick: bool = False,
+    progress: Progress = _quiet,
 ) -> Prepared:
-    """Check a scenario, its data and the rules' feasibility without solving.
+    """Check a scenario, its data and its rules exactly as `run_scenario` does, writing nothing.
+
+    The checks are the run's own: loading, the data, the rules' quick pre-checks and then
+    the solve itself, so a scenario that passes runs, and one that fails gives the same
+    message as ``run``. Some combinations of rules are infeasible only together, and only
+    the solver can tell (e.g. at least 3 upgrades but at most 0 per city).
+
+    Parameters
+    ----------
+    scenario
+        A scenario file, a preset name or a loaded scenario.
+    quick
+        Skip the solve: the pre-checks find most contradictions in a fraction of a second,
+        but passing them does not prove that a plan exists.
+    progress
+        Called with a short line before each step.
 
     Raises
     ------
@@ -306,13 +369,24 @@ def validate_scenario(
     """
     prepared = prepare(scenario, progress=progress)
     s = prepared.resolved.scenario
-    if s.kind != "upgrade":
-        return prepared  # designation rules are checked by the solve
-    progress("checking the rules")
-    problem = build_problem(prepared.world, prepared.times, to_planning_rules(s))
-    reason = check_upgrades(problem, budget=s.budget_cny, yearly_budgets=s.yearly_budgets_cny)
-    if reason:
-        raise infeasible_error(prepared.resolved, reason)
+    if s.kind == "upgrade":
+        progress("checking the rules")
+        problem = build_problem(prepared.world, prepared.times, to_planning_rules(s))
+        reason = check_upgrades(problem, budget=s.budget_cny, yearly_budgets=s.yearly_budgets_cny)
+        if reason:
+            raise infeasible_error(prepared.resolved, reason)
+    if quick:
+        return prepared
+    if s.kind == "centres":
+        from scenarios._centres_run import solve_centres
+
+        solve_centres(prepared, progress)
+    elif s.kind == "specialties":
+        from scenarios._specialties_run import solve_specialties
+
+        solve_specialties(prepared, progress)
+    else:
+        solve_plan(prepared, progress=progress)
     return prepared
 
 
@@ -506,8 +580,24 @@ def write_gpkg(result: PlanResult, path: Path) -> None:
     try:
         for name, frame in layers.items():
             frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
+        raise _write_error(path, error) from None
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
+
+
+def _write_error(path: Path, error: Exception) -> OSError:
+    """GDAL's failure to write `path` as an `OSError` with the likely cause.
+
+    GDAL reports a full disk or a file-size limit only as "Failed to commit transaction":
+    the limit and the free space tell them apart.
+    """
+    soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    if soft != resource.RLIM_INFINITY:
+        return OSError(errno.EFBIG, f"File too large (limit {soft:,} bytes)", str(path))
+    if shutil.disk_usage(path.parent).free < 16 * 2**20:
+        return OSError(errno.ENOSPC, "No space left on device", str(path))
+    return OSError(errno.EIO, f"could not be written ({error})", str(path))
 
 
 def write_maps(

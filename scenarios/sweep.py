@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,16 @@ import pandas as pd
 
 from scenarios._atomic import atomic_folder, check_target
 from scenarios.briefing import write_sweep_briefing
-from scenarios.planning import plan_upgrades
-from scenarios.runner import Progress, _quiet, context_summary, prepare, write_json
-from scenarios.scenario import ResolvedScenario, ScenarioError, to_planning_rules
+from scenarios.runner import (
+    Progress,
+    _quiet,
+    context_summary,
+    prepare,
+    run_inputs,
+    solve_plan,
+    write_json,
+)
+from scenarios.scenario import ResolvedScenario, ScenarioError
 
 __all__ = ["Sweep", "sweep_budgets"]
 
@@ -58,9 +65,9 @@ def sweep_budgets(
         For a bad scenario, no budgets, a negative budget, or a phased scenario (a sweep
         varies one total budget; sweep yearly budgets by writing one scenario per variant).
     """
-    folder = Path(out).absolute()
-    check_target(folder, force=force)
+    folder = check_target(out, force=force)
     prepared = prepare(scenario, progress=progress)
+    check_target(folder, force=force, inputs=run_inputs(prepared))
     resolved = prepared.resolved
     s = resolved.scenario
     values = sorted({float(b) for b in budgets_cny})
@@ -78,21 +85,12 @@ def sweep_budgets(
             "a budget sweep varies one total budget, not yearly ones",
             "sweep a scenario without yearly_budgets_cny",
         )
-    rules = to_planning_rules(s)
     rows: list[dict[str, Any]] = []
     for budget in values:
         progress(f"solving at {budget:,.0f} CNY")
-        result = plan_upgrades(
-            prepared.world,
-            rules,
-            objective=s.objective,
-            budget_cny=budget,
-            equity_group=s.equity_group,
-            times=prepared.times,
-            cutoff_minutes=s.travel.cutoff_minutes,
-            solver=s.solver.name,
-            time_limit_s=s.solver.time_limit_s,
-            mip_gap=s.solver.mip_gap,
+        case = s.model_copy(update={"budget_cny": budget})
+        result = solve_plan(
+            replace(prepared, resolved=replace(resolved, scenario=case)), strict=False
         )
         plan = result.plan
         row: dict[str, Any] = {
@@ -115,7 +113,7 @@ def sweep_budgets(
             row[f"{tier}_p95_minutes"] = metrics.p95_minutes
         rows.append(row)
     table = pd.DataFrame(rows)
-    with atomic_folder(folder, force=force) as work:
+    with atomic_folder(folder, force=force, kind="sweep", inputs=run_inputs(prepared)) as work:
         rounded = table.copy()
         for column in rounded.columns:
             if pd.api.types.is_float_dtype(rounded[column]):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from geodata.errors import HealthplanDataError
+
 __all__ = ["available", "get_path"]
 
 _HERE = Path(__file__).parent
@@ -23,8 +25,9 @@ def get_path(name: str) -> Path:
 
     Raises
     ------
-    ValueError
-        If no such dataset ships with the package; the message lists the valid names.
+    geodata.errors.HealthplanDataError
+        (a `ValueError`) If no such dataset ships with the package; the message lists the
+        valid names.
     """
     path = _HERE / name
     if not (path / "manifest.json").exists():
@@ -32,5 +35,5 @@ def get_path(name: str) -> Path:
             f"no built-in dataset named {name!r} - available: {', '.join(available()) or 'none'}"
             " (or give the path to a GeoPackage with layers admin_units, demand, facilities)"
         )
-        raise ValueError(msg)
+        raise HealthplanDataError(msg)
     return path

@@ -29,6 +29,8 @@ import pandas as pd
 from numpy.typing import NDArray
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
+from scenarios.errors import ScenariosError
+
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
@@ -56,7 +58,7 @@ COUNTY_LEVEL_AND_ABOVE: tuple[str, ...] = ("county_hospital", "county_3a", "city
 Name = Annotated[str, Field(strict=True, min_length=1)]
 
 
-class NetworkSpecError(ValueError):
+class NetworkSpecError(ScenariosError, ValueError):
     """A network specification (tier, chain, lab network) that cannot describe a network."""
 
 

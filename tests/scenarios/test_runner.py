@@ -19,6 +19,7 @@ from scenarios.scenario import PRESETS_DIR
 
 cli = CliRunner()
 OUTPUTS = [
+    ".healthplan.json",
     "briefing.html",
     "briefing.pdf",
     "briefing_en.html",
@@ -143,7 +144,9 @@ def test_a_failed_run_leaves_no_folder_and_keeps_the_old_one(
 
     monkeypatch.setattr(scenarios.runner, "write_maps", broken)
     code, _, err = invoke("run", "baseline", "-o", str(tmp_path / "new"), "--no-png")
-    assert (code, error_line(err)) == (2, "error: disk full")
+    # named by the user's folder, never the hidden work folder
+    expected = f"error: {tmp_path / 'new'}: disk full - choose another -o"
+    assert (code, error_line(err)) == (2, expected)
     assert list(tmp_path.iterdir()) == []
     old = tmp_path / "old"
     shutil.copytree(runs / "baseline", old)
@@ -167,7 +170,8 @@ def test_json_on_stdout(tmp_path: Path) -> None:
     [
         ("budget_cny = 1e8\n[tier.county_3a]\nmin_upgrades = 1\n", "budget_cny"),
         ("[tier.county_3a]\nevery_county = true\n", "budget_cny"),
-        ("[tier.county_3a]\nmin_city_coverage = 1.0\n", "tier.county_3a.min_county_coverage"),
+        # the city rule, not the county one (the key was misnamed before)
+        ("[tier.county_3a]\nmin_city_coverage = 1.0\n", "tier.county_3a.min_city_coverage"),
         (
             "[tier.township_central]\nmin_upgrades = 2000\n",
             "tier.township_central.min_upgrades",
