@@ -7,15 +7,25 @@
 >>> rules = to_planning_rules(resolved.scenario)
 
 TOML, not YAML: YAML reads ``0701`` as the integer 449 and ``no`` as False, and admin codes
-and facility ids must never be mangled. Facility ids are strict strings, so an unquoted
-``exclude = [210224]`` is rejected with a message that says to quote it.
+and facility ids must never be mangled. Values are strict: ``true`` is not a number (it would
+be a 1 CNY budget), ``"1e9"`` is not a number, ``1`` and ``"yes"`` are not booleans, ``2.0``
+is not a count; only an integer counts where a number is expected (``budget_cny =
+1500000000``). An unquoted ``exclude = [210224]`` is rejected with a message that says to
+quote it. Settings that contradict each other fail at load time: a travel standard above
+``travel.cutoff_minutes`` (coverage would be undercounted), a tier or centre type listed
+twice, rules that the scenario's kind does not read. `check_against_world` also rejects a
+required facility that no planned tier can upgrade.
 
-A file may name another one in ``extends`` (a path relative to the file, or the name of a
-preset in ``scenarios/presets/``); settings merge deeply, the child winning: tables merge,
-lists and values replace. Paths (``dataset`` when a ``.gpkg``, ``facilities``) are relative
-to the file that sets them and are made absolute when loaded.
+The argument of `load_scenario` is a preset name when it is a bare name (no folder part, no
+``.toml``), else a path. A file may name another one in ``extends`` (a path relative to the
+file, or the name of a preset in ``scenarios/presets/``); at most `MAX_EXTENDS` files chain.
+Settings merge deeply, the child winning: tables merge, lists and values replace. Paths
+(``dataset`` when a ``.gpkg``, ``facilities``) are relative to the file that sets them and
+are made absolute when loaded.
 
-Every user error raises `ScenarioError` with one line ``"<file>: <key>: <problem> - <fix>"``.
+Every user error raises `ScenarioError` with one line ``"<file>: <key>: <problem> - <fix>"``;
+``<file>`` is the file of the chain that sets the key (`ResolvedScenario.file_of`). A UTF-8
+byte order mark is accepted.
 ``python -m scenarios.scenario --write-schema`` regenerates ``scenarios/schema.json``.
 """
 
