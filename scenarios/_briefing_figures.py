@@ -15,9 +15,9 @@ from typing import Any
 from scenarios._briefing_model import (
     join_words,
     number,
+    plan_status_text,
     plan_tiers,
     standard_minutes,
-    status_text,
 )
 from scenarios._briefing_run import Counties
 from scenarios._briefing_text import (
@@ -225,7 +225,7 @@ def overall_rows(summary: Mapping[str, Any], language: str) -> list[Row]:
     solver = text(
         "solver_value",
         language,
-        status=status_text(str(plan.get("status")), language),
+        status=plan_status_text(plan, language),
         gap=fmt_gap(plan.get("gap")),
         solver=str(plan.get("solver") or "-"),
     )
@@ -290,12 +290,19 @@ def caveats(summary: Mapping[str, Any], language: str) -> list[str]:
     data = summary.get("data", {})
     counts = data.get("summary", {})
     lines: list[str] = []
-    status = str(summary.get("plan", {}).get("status", "optimal"))
+    plan = summary.get("plan", {})
+    status = str(plan.get("status", "optimal"))
     if status != "optimal":
-        gap = fmt_gap(summary["plan"].get("gap"))
-        lines.append(
-            text("cav_not_optimal", language, status=status_text(status, language), gap=gap)
-        )
+        gap = fmt_gap(plan.get("gap"))
+        requested = summary.get("scenario", {}).get("settings", {}).get("solver", {})
+        requested = requested.get("mip_gap")
+        time_limit = "time limit" in str(plan.get("message") or "").lower()
+        if requested is not None and not time_limit and status == "feasible":
+            lines.append(text("cav_within_gap", language, requested=f"{requested:g}", gap=gap))
+        else:
+            lines.append(
+                text("cav_not_optimal", language, status=plan_status_text(plan, language), gap=gap)
+            )
     if "proxy_facilities" in counts and "facilities" in counts:
         lines.append(
             text(

@@ -20,6 +20,7 @@ from scenarios._briefing_text import (
     STATUS_NAMES,
     WEIGHT_NAMES,
     fmt_cny,
+    fmt_gap,
     text,
 )
 from scenarios._map_style import fmt_share, tier_name
@@ -29,6 +30,7 @@ __all__ = [
     "join_words",
     "number",
     "objective_name",
+    "plan_status_text",
     "plan_tiers",
     "scenario_lines",
     "standard_minutes",
@@ -90,9 +92,30 @@ def objective_name(settings: Mapping[str, Any], language: str) -> str:
     return OBJECTIVE_NAMES.get(objective, {}).get(language, objective)
 
 
-def status_text(status: str, language: str) -> str:
-    """Solver status in words (unknown statuses as given)."""
+def status_text(
+    status: str, language: str, *, gap: float | None = None, time_limit: bool = False
+) -> str:
+    """Solver status in words (unknown statuses as given).
+
+    A ``feasible`` plan with a known gap reads "within 1.00% of the best possible" (a looser
+    ``mip_gap`` asked for, or a time limit, says so): never plainly "optimal".
+    """
+    if status == "feasible" and gap is not None and math.isfinite(gap):
+        key = "status_time_limit" if time_limit else "status_within"
+        return text(key, language, gap=fmt_gap(gap))
     return STATUS_NAMES.get(status, {}).get(language, status)
+
+
+def plan_status_text(plan: Mapping[str, Any], language: str) -> str:
+    """`status_text` of a ``summary.json`` plan (status, gap, and its message for a time
+    limit)."""
+    gap = plan.get("gap")
+    return status_text(
+        str(plan.get("status")),
+        language,
+        gap=float(gap) if isinstance(gap, int | float) else None,
+        time_limit="time limit" in str(plan.get("message") or "").lower(),
+    )
 
 
 def _group(settings: Mapping[str, Any], language: str) -> str:

@@ -214,7 +214,11 @@ def _sweep_table(frame: pd.DataFrame, language: str) -> tuple[list[str], list[li
     for _, row in frame.iterrows():
         cells = [
             fmt_cny(float(row["budget_cny"]), language),
-            status_text(str(row["status"]), language),
+            status_text(
+                str(row["status"]),
+                language,
+                gap=number(row.get("gap")) if pd.notna(row.get("gap")) else None,
+            ),
             fmt_gap(number(row.get("gap")) if pd.notna(row.get("gap")) else None),
             fmt_cny(
                 number(row.get("cost_cny")) if pd.notna(row.get("cost_cny")) else None, language

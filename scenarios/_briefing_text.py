@@ -223,6 +223,11 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "cav_not_optimal": (
             "求解器在时限内未证明最优（{status}）：方案可行，但目标值可能比最优方案差至多 {gap}。"
         ),
+        "cav_within_gap": (
+            "方案按设定的求解精度（mip_gap = {requested}）求得：目标值与最优方案相差不超过 {gap}。"
+        ),
+        "status_within": "与最优方案相差不超过 {gap}",
+        "status_time_limit": "达到时限，与最优方案相差不超过 {gap}",
         "cav_facilities_file": "医疗机构表由用户提供：{file}。",
         "sources_other": "数据集 {dataset}：来源见其 PROVENANCE.md。",
         "footer": "由 healthplan {version} 生成 · 方案设置指纹 {sha}",
@@ -463,6 +468,12 @@ TEXT: Final[dict[str, dict[str, str]]] = {
             "The solver stopped before proving this plan best ({status}): it is feasible, but "
             "its objective may fall short of the best by up to {gap}."
         ),
+        "cav_within_gap": (
+            "Solved to the requested tolerance (mip_gap = {requested}): the plan's objective is "
+            "within {gap} of the best possible."
+        ),
+        "status_within": "within {gap} of the best possible",
+        "status_time_limit": "time limit: within {gap} of the best possible",
         "cav_facilities_file": "Facility table supplied by the user: {file}.",
         "sources_other": "Dataset {dataset}: see its PROVENANCE.md for sources.",
         "footer": "Made by healthplan {version} · scenario settings {sha}",

@@ -41,9 +41,9 @@ from scenarios._briefing_figures import (
 from scenarios._briefing_model import (
     number,
     objective_name,
+    plan_status_text,
     plan_tiers,
     scenario_lines,
-    status_text,
     tradeoffs,
 )
 from scenarios._briefing_render import (
@@ -338,7 +338,7 @@ def _comparison_rows(runs: list[Run], language: str) -> list[dict[str, Any]]:
         text("row_solver", language),
         [
             _cell(
-                status_text(str(p.get("status")), language),
+                plan_status_text(p, language),
                 fmt_gap(p.get("gap")),
                 value=p.get("status"),
             )

@@ -235,7 +235,7 @@ def run(  # noqa: PLR0917 - typer reads options from the parameters
         return
     plan = done.summary["plan"]
     table = Table(
-        title=Text(f"{done.summary['scenario']['name']}: {plan['status']}"),
+        title=Text(f"{done.summary['scenario']['name']}: {plan['status_text']}"),
         caption="covered share of the population within the tier's standard",
     )
     for column in ("tier", "upgrades", "before", "after", "mean min", "worst county"):
@@ -402,6 +402,7 @@ def sweep(
     as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
 ) -> None:
     """Solve a scenario at several budgets: the coverage-versus-budget trade-off."""
+    from optimizer.result import status_text
     from scenarios.sweep import sweep_budgets
 
     folder = _default_out(scenario, "-sweep") if output is None else output
@@ -416,12 +417,16 @@ def sweep(
     for row in done.table.to_dict(orient="records"):
         table.add_row(
             f"{row['budget_cny'] / 1e9:.2f}",
-            str(row["status"]),
+            status_text(str(row["status"]), _gap(row.get("gap"))),
             str(row["upgrades"]),
             *(_share(row[c]) for c in shares),
         )
     _console().print(table)
     _console().print(f"results: {done.folder}", soft_wrap=True)
+
+
+def _gap(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) else math.nan
 
 
 def _budgets(scenario: str, text: str) -> list[float]:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from optimizer.explain import CandidateExplanation, explain_plan
 from optimizer.metrics import TierMetrics, e2sfca, plan_metrics, provider_masks
+from optimizer.result import status_text
 from optimizer.upgrade import UpgradePlan, UpgradeProblem, UpgradeTier, solve_upgrades
 from scenarios.defaults import DEFAULT_BEDS, DEFAULT_TIER_RULES, TierRule
 
@@ -290,10 +291,14 @@ class PlanResult:
         return table
 
     def summary(self) -> dict[str, Any]:
-        """JSON-friendly summary: status, cost, and metrics per tier before and after."""
+        """JSON-friendly summary: status (and ``status_text``, its meaning in words, e.g.
+        "within 1.00 % of the best possible"), cost, and metrics per tier before and after."""
         plan = self.plan
         return {
             "status": str(plan.status),
+            "status_text": status_text(
+                plan.status, plan.gap, time_limit="time limit" in plan.message.lower()
+            ),
             "objective": plan.objective,
             "gap": plan.gap,
             "cost_cny": plan.cost,
