@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 import geodata
+from scenarios.errors import ScenariosError
 from scenarios.scenario import (
     MAX_EXTENDS,
     PRESETS_DIR,
@@ -1071,3 +1072,9 @@ def test_any_finite_budget_loads(tmp_path: Path, budget: float) -> None:
 def test_any_name_is_kept_verbatim(tmp_path: Path, name: str) -> None:
     path = write(tmp_path, "h.toml", f'extends = "baseline"\nname = {toml_string(name)}\n')
     assert load_scenario(path).scenario.name == name
+
+
+def test_scenario_errors_are_user_errors() -> None:
+    # The CLI prints any ScenariosError as one line; callers catch ValueError.
+    assert issubclass(ScenarioError, ScenariosError)
+    assert issubclass(ScenarioError, ValueError)
