@@ -71,7 +71,8 @@ Reductions: demand rows with identical ``N_i^l`` (over the locations that can of
 is positive and a location in ``N_i^l`` can offer ``s`` at ``l``; ``z`` only where a hospital
 at ``c`` is eligible for ``s`` at ``l`` or above. Everything is built with numpy and sparse
 products (no Python loop over matrix entries) and solved by the core's `run_milp`, so
-statuses are HiGHS's own: ``optimal`` means proven within ``mip_gap``.
+statuses are HiGHS's own: ``optimal`` means proven within `optimizer.result.DEFAULT_MIP_GAP`
+(a looser ``mip_gap`` or a time limit gives ``feasible`` with the gap).
 
 >>> import numpy as np
 >>> from optimizer.allocation import AllocationProblem, DesignationLevel, solve_allocation

@@ -317,7 +317,9 @@ class ChainPlan:
     Attributes
     ----------
     status
-        `Status` read from the solver (``optimal`` only when proven within ``mip_gap``).
+        `Status` read from the solver (``optimal`` only when proven within
+        `optimizer.result.DEFAULT_MIP_GAP`; a looser ``mip_gap`` or a time limit gives
+        ``feasible`` with the gap).
     objective
         Covered weight, recomputed with `evaluate_chain` (NaN without a plan).
     gap

@@ -334,7 +334,8 @@ class UpgradePlan:
     Attributes
     ----------
     status
-        `Status` read from the solver (worst over lexicographic stages).
+        `Status` read from the solver (worst over lexicographic stages); ``optimal`` only when
+        every stage is proven within `optimizer.result.DEFAULT_MIP_GAP`.
     objective
         Value of the requested objective, recomputed from the chosen upgrades: weighted
         population covered (coverage/equity/lexicographic), weighted person-minutes (median),
