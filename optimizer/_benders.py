@@ -71,6 +71,7 @@ from optimizer._solvers import (
     load_highs,
     new_highs,
     solver_label,
+    stale_solution,
 )
 from optimizer.median import RadiusLevels, radius_levels
 from optimizer.problem import Problem
@@ -259,6 +260,7 @@ class _Solver:
         self.theta = slice(self.n_free, self.n_free + rows.levels.n_rows)
         self.gap = gap
         self.deadline = deadline
+        self.objective = (form.milp.cost.copy(), float(form.milp.offset))
         self.h = new_highs(time_limit=None, mip_gap=gap)
         # The master is small and dense; HiGHS presolve only costs time on it (measured).
         self.h.setOptionValue("presolve", "off")
@@ -405,6 +407,11 @@ class _Solver:
         best_cost, bound = math.inf, -math.inf
         while True:
             status, x = self.run()
+            if x is not None and best is not None and stale_solution(self.h, *self.objective, x):
+                # The start came back though HiGHS proved a better master value: run again
+                # without it (clearSolver drops the start, the cuts stay).
+                self.h.clearSolver()
+                status, x = self.run()
             if self.infeasible(status):
                 return SolverRun(Status.INFEASIBLE, None, math.nan, self.label, "")
             bound = max(bound, float(self.h.getInfo().mip_dual_bound))

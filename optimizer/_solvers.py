@@ -39,6 +39,7 @@ __all__ = [
     "run_milp",
     "settle",
     "solver_label",
+    "stale_solution",
 ]
 
 SOLVERS = ("highs", "cbc")
@@ -180,7 +181,11 @@ def _run_highs(
         h.setSolution(solution)
     h.run()
     values = _solution(h)
-    if start is not None and values is not None and _stale(h, model, values):
+    if (
+        start is not None
+        and values is not None
+        and stale_solution(h, model.cost, model.offset, values)
+    ):
         # HiGHS 1.16 can finish in presolve with the true optimum in its objective value
         # while `getSolution` still holds the start: solve again without it.
         left = None if time_limit is None else max(time_limit - (time.perf_counter() - began), 0.0)
@@ -220,10 +225,14 @@ def _solution(h: Any) -> NDArray[np.float64] | None:
     return np.asarray(h.getSolution().col_value, dtype=np.float64) if feasible else None
 
 
-def _stale(h: Any, model: Milp, values: NDArray[np.float64]) -> bool:
-    """Whether ``values`` do not attain the objective value HiGHS reports for them."""
+def stale_solution(
+    h: Any, cost: NDArray[np.float64], offset: float, values: NDArray[np.float64]
+) -> bool:
+    """Whether ``values`` miss the objective value HiGHS reports (a MIP start handed back
+    unchanged after HiGHS found better, see `_run_highs`); ``cost``, ``offset`` are the
+    model's objective."""
     reported = float(h.getInfo().objective_function_value)
-    mine = float(model.cost @ values + model.offset)
+    mine = float(cost @ values + offset)
     return abs(mine - reported) > _OBJECTIVE_TOLERANCE * max(1.0, abs(reported), abs(mine))
 
 
