@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geodata.datasets import get_path
+from geodata.datasets import available, get_path
 from geodata.errors import DataProblem, DataValidationError, HealthplanDataError
 from geodata.io import read_csv_text, read_facilities, read_table
 from geodata.schema import DEMAND_AGE_BANDS
@@ -341,6 +341,14 @@ def load_dataset(
         Layer of `facilities` when it is a GeoPackage (default ``facilities``).
     """
     path = Path(source)
+    if isinstance(source, str) and source in available():  # a name, even beside a folder
+        path = Path()
+    elif path.is_dir():
+        msg = (
+            f"{path}: is a folder, not a dataset - give a GeoPackage (.gpkg) with layers "
+            "admin_units, demand, facilities or a built-in name (liaoning)"
+        )
+        raise HealthplanDataError(msg)
     if path.suffix.lower() == ".gpkg":
         if not path.exists():
             msg = f"{path}: dataset file not found - check the path or use a built-in name"

@@ -75,7 +75,7 @@ def read_run(folder: str | Path) -> Run:
     try:
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        msg = f"{path}: unreadable result ({exc}) - run the scenario again"
+        msg = f"{summary_path}: unreadable ({exc}) - run the scenario again"
         raise CompareError(" ".join(msg.splitlines())) from exc
     if not isinstance(summary, dict):
         msg = f"{summary_path}: not a healthplan run summary (a JSON {type(summary).__name__}) - "
