@@ -574,7 +574,8 @@ def _solve_count_only(
     if not keep.any():
         _, values = solver.evaluate(start)
         return SolverRun(Status.OPTIMAL, values, 0.0, solver.label, "")
-    if (closed | opened).sum() < _REDUCE_SHARE * sel.free.size:
+    few = (closed | opened).sum() < _REDUCE_SHARE * sel.free.size
+    if few or time.perf_counter() >= solver.deadline:  # no time to rebuild a smaller master
         return branch_and_cut(solver, start=start, heuristic=rounding)
     sub_sel, sub_goods = _restrict(sel, no_goods, closed, opened)
     sub_rows = _Rows.of(radius_levels(problem, sub_sel))
