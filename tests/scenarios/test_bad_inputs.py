@@ -245,3 +245,26 @@ def test_a_summary_that_is_a_list_is_one_line(tmp_path: Path) -> None:
 def test_presets_are_never_written(tmp_path: Path) -> None:
     line = check(["run", "baseline", "-o", str(PRESETS_DIR), "--force"], "presets")
     assert "holds an input of this command" in line or "not a result folder" in line
+
+
+def test_every_error_class_of_the_planner_layer_is_caught_by_the_cli() -> None:
+    """One error base: an error class added anywhere in `scenarios` cannot be forgotten by
+    the CLI (``NetworkSpecError`` was, and gave a traceback)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import scenarios
+    from scenarios.cli import _user_errors
+    from scenarios.errors import ScenariosError
+
+    found = []
+    for info in pkgutil.walk_packages(scenarios.__path__, "scenarios."):
+        module = importlib.import_module(info.name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, Exception) and cls.__module__ == info.name:
+                found.append(cls)
+                assert issubclass(cls, ScenariosError), cls
+                assert issubclass(cls, _user_errors()), cls
+    names = {cls.__name__ for cls in found}
+    assert {"ScenarioError", "NetworkSpecError", "CompareError", "OutputError"} <= names
