@@ -61,6 +61,7 @@ from scenarios.briefing import briefing_names, write_briefing
 from scenarios.maps import plan_map, save_map
 from scenarios.planning import PlanResult, build_problem, plan_upgrades
 from scenarios.scenario import (
+    PRESETS_DIR,
     ResolvedScenario,
     ScenarioError,
     check_against_world,
@@ -175,7 +176,7 @@ def _check_tiers(resolved: ResolvedScenario, world: Dataset) -> None:
         if not tiers & set(rules.rule(name).candidates):
             wanted = ", ".join(rules.rule(name).candidates)
             raise ScenarioError(
-                resolved.source_path,
+                _where(resolved, "tiers"),
                 "tiers",
                 f"tier {name!r} has no candidate facilities ({wanted}) in the facility table",
                 f"remove {name!r} from tiers or add {wanted} facilities to the data",
@@ -336,7 +337,16 @@ def infeasible_error(resolved: ResolvedScenario, reason: str) -> ScenarioError:
             "candidates": f"tier.{name}.min_per_{level}",
         }[what]
         fix = f"relax {key}"
-    return ScenarioError(resolved.source_path, key, f"no plan satisfies the rules: {reason}", fix)
+    return ScenarioError(_where(resolved, key), key, f"no plan satisfies the rules: {reason}", fix)
+
+
+def _where(resolved: ResolvedScenario, key: str) -> Path:
+    """The file to name for `key`: the one of the extends chain that sets it, unless that is
+    a shipped preset the user extends (then the user's own file, where the fix goes)."""
+    file = resolved.file_of(key)
+    if file.parent == PRESETS_DIR and resolved.source_path.parent != PRESETS_DIR:
+        return resolved.source_path
+    return file
 
 
 def validate_scenario(
@@ -394,7 +404,7 @@ def _raise_unsolved(resolved: ResolvedScenario, result: PlanResult) -> None:
     """Turn an infeasible or unsolved plan into a `ScenarioError` naming the key to change."""
     plan = result.plan
     status = str(plan.status)
-    file = resolved.source_path
+    file = _where(resolved, "solver.time_limit_s")
     if status == "infeasible":
         raise infeasible_error(resolved, plan.message)
     if status == "no_solution":

@@ -119,3 +119,34 @@ def test_map_reports_ready_only_when_the_view_is_final(run_dir: Path) -> None:
     assert at_ready["animating"] is False, "ready flag set during a zoom animation"
     assert at_ready["zoom"] == later, "the map zoomed after it reported itself ready"
     assert "scale" not in at_ready["transform"]
+
+
+def test_a_whole_run_is_the_same_in_any_locale_time_zone_and_folder(tmp_path: Path) -> None:
+    """Every file of a run folder but ``timing.json``, from two shells that differ in locale,
+    time zone and working directory (the GeoPackage, CSVs, JSON, maps and briefings)."""
+    healthplan = str(Path(sys.executable).with_name("healthplan"))
+    folders = {}
+    for name in ("zh_CN", "C"):
+        cwd = tmp_path / f"shell-{name}"
+        cwd.mkdir()
+        env = {**os.environ, **ENVIRONMENTS[name]}
+        done = subprocess.run(
+            [healthplan, "run", "tight_budget", "-o", "out/run", "--no-png"],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        folders[name] = cwd / "out" / "run"
+    names = sorted(p.name for p in folders["C"].iterdir())
+    assert sorted(p.name for p in folders["zh_CN"].iterdir()) == names
+    assert {"plan.gpkg", "briefing.pdf", "briefing_en.pdf", "map.html"} <= set(names)
+    differ = [
+        n
+        for n in names
+        if n != "timing.json"
+        and (folders["C"] / n).read_bytes() != (folders["zh_CN"] / n).read_bytes()
+    ]
+    assert differ == []
