@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from optimizer.errors import InvalidOptionError
 
-__all__ = ["DEFAULT_MIP_GAP", "Plan", "Status", "settled_status", "status_text"]
+__all__ = ["DEFAULT_MIP_GAP", "Plan", "Status", "gap_words", "settled_status", "status_text"]
 
 #: Relative gap within which every model of the optimizer reports ``optimal``: the default
 #: ``mip_gap`` of every public solve, and the line between ``optimal`` and ``feasible`` when
