@@ -204,7 +204,7 @@ def test_interrupted_export_leaves_no_profile_or_browser(
         _, stderr = export.communicate(timeout=60)
     finally:
         export.kill()
-    assert export.returncode == 130
+    assert export.returncode == 130, stderr
     assert stderr == ""  # no traceback, no asyncio "Future exception was never retrieved"
     assert not list(tmp_path.glob("healthplan-chromium-*"))
     assert png._profile_processes(profile) == []
