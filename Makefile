@@ -66,7 +66,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.run
 
 data: $(STAMP)
-	$(PY) -m geodata.build_liaoning --raw $(RAW)
+	$(PY) -m geodata.build.liaoning --raw $(RAW)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache out

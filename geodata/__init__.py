@@ -10,7 +10,8 @@ Typical use::
 Modules: `geodata.dataset` (load and hold a world), `geodata.io` and `geodata.validate`
 (user tables), `geodata.osm` and `geodata.approx_roads` (road graphs), `geodata.snap` and
 `geodata.travel` (access legs and travel-time matrices), `geodata.settings` (defaults),
-`geodata.build_liaoning` (rebuild the shipped dataset from raw sources).
+`geodata.gcj02` (the GCJ-02 datum of Chinese web maps); `geodata.build` is the build script of
+the shipped dataset (not used at run time).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import shapely
 
-from geodata.build_liaoning import DEFAULT_OUT, DEFAULT_RAW, build
+from geodata.build.liaoning import DEFAULT_OUT, DEFAULT_RAW, build
 
 REPO = Path(__file__).resolve().parents[2]
 RAW = (REPO / DEFAULT_RAW).resolve()

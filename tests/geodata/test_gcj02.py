@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geodata._gcj02 import gcj02_to_wgs84, in_china, wgs84_to_gcj02
+from geodata.gcj02 import gcj02_to_wgs84, in_china, wgs84_to_gcj02
 
 # (wgs_lat, wgs_lon, gcj_lat, gcj_lon) from the test suite of googollee/eviltransform
 # (python/test.py, ``TESTS``: Shanghai, Shenzhen, Beijing), computed there with the same public

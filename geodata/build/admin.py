@@ -19,7 +19,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from geodata._build_common import (
+from geodata.build.common import (
     PROVINCE_CODE,
     PROVINCE_POPULATION,
     fail,
@@ -29,8 +29,8 @@ from geodata._build_common import (
     write_csv,
     write_text,
 )
-from geodata._build_names import admin_name_en, county_type
-from geodata._gcj02 import gcj02_to_wgs84
+from geodata.build.names import admin_name_en, county_type
+from geodata.gcj02 import gcj02_to_wgs84
 
 __all__ = [
     "BOUNDARY_PRECISION_DEG",

@@ -24,7 +24,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from geodata._build_common import PROVINCE_POPULATION, fail, hamilton, read_raw_csv
+from geodata.build.common import PROVINCE_POPULATION, fail, hamilton, read_raw_csv
 
 __all__ = ["POPULATION_SOURCE", "add_population", "classify_committee"]
 

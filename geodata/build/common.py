@@ -1,7 +1,7 @@
 """Shared helpers of the Liaoning dataset build: reading raw files, rounding, writing.
 
-Private to `geodata.build_liaoning`. Everything here is deterministic: no clocks, no randomness,
-fixed float formatting, ``\\n`` line endings.
+Used by every step of `geodata.build.liaoning`. Everything here is deterministic: no clocks,
+no randomness, fixed float formatting, ``\\n`` line endings.
 """
 
 from __future__ import annotations

@@ -23,9 +23,9 @@ from typing import Final
 import pandas as pd
 import shapely
 
-from geodata._build_admin import AdminUnits
-from geodata._build_common import fail, fmt_coord, read_raw_csv, write_csv
-from geodata._build_names import hospital_name_en, place_glossary
+from geodata.build.admin import AdminUnits
+from geodata.build.common import fail, fmt_coord, read_raw_csv, write_csv
+from geodata.build.names import hospital_name_en, place_glossary
 
 __all__ = [
     "COST_COMMUNITY_HOSPITAL_CNY",

@@ -2,7 +2,7 @@
 
 Run from the repository root (``make data`` does)::
 
-    python -m geodata.build_liaoning --raw ../shared/data/raw [--out geodata/datasets/liaoning]
+    python -m geodata.build.liaoning --raw ../shared/data/raw [--out geodata/datasets/liaoning]
 
 Writes ``boundaries.geojson``, ``seats.csv``, ``townships.csv``, ``facilities.csv``,
 ``corridors.csv``, ``PROVENANCE.md`` and ``manifest.json``. The build is deterministic: the same
@@ -20,14 +20,14 @@ from typing import Any, Final
 
 import pandas as pd
 
-from geodata._build_admin import (
+from geodata.build.admin import (
     BOUNDARY_PRECISION_DEG,
     SIMPLIFY_TOLERANCE_DEG,
     build_admin,
     write_boundaries,
     write_seats,
 )
-from geodata._build_common import (
+from geodata.build.common import (
     PROVINCE_POPULATION,
     dumps_json,
     fmt_coord,
@@ -35,7 +35,7 @@ from geodata._build_common import (
     write_csv,
     write_text,
 )
-from geodata._build_facilities import (
+from geodata.build.facilities import (
     COST_COMMUNITY_HOSPITAL_CNY,
     COST_COUNTY_3A_CNY,
     COST_TOWNSHIP_CENTRAL_CNY,
@@ -43,17 +43,17 @@ from geodata._build_facilities import (
     build_facilities,
     write_facilities,
 )
-from geodata._build_fill import COUNTY_GRID_M, URBAN_BUFFER_M, URBAN_DISC_M, URBAN_GRID_M
-from geodata._build_population import add_population
-from geodata._build_provenance import render_provenance
-from geodata._build_townships import MATCH_MAX_OUTSIDE_M, build_townships
+from geodata.build.fill import COUNTY_GRID_M, URBAN_BUFFER_M, URBAN_DISC_M, URBAN_GRID_M
+from geodata.build.population import add_population
+from geodata.build.provenance import render_provenance
+from geodata.build.townships import MATCH_MAX_OUTSIDE_M, build_townships
 
 __all__ = ["DEFAULT_OUT", "DEFAULT_RAW", "INPUT_FILES", "TOWNSHIP_COLUMNS", "build", "main"]
 
 #: Raw-data folder, relative to the repository root (the shared folder beside the checkout).
 DEFAULT_RAW: Final = Path("../shared/data/raw")
 #: Where the built dataset lives inside the package.
-DEFAULT_OUT: Final = Path(__file__).resolve().parent / "datasets" / "liaoning"
+DEFAULT_OUT: Final = Path(__file__).resolve().parents[1] / "datasets" / "liaoning"
 #: Raw files read by the build (their sha256 goes into the manifest).
 INPUT_FILES: Final = (
     "areacity/liaoning_ok_data_level4.csv",
@@ -202,9 +202,9 @@ def build(raw: Path, out: Path) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point (``python -m geodata.build_liaoning``)."""
+    """Command-line entry point (``python -m geodata.build.liaoning``)."""
     parser = argparse.ArgumentParser(
-        prog="python -m geodata.build_liaoning", description=__doc__.splitlines()[0]
+        prog="python -m geodata.build.liaoning", description=__doc__.splitlines()[0]
     )
     parser.add_argument(
         "--raw", type=Path, default=DEFAULT_RAW, help="shared raw-data folder (default %(default)s)"

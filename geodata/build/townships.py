@@ -10,7 +10,7 @@ Seat points, in order of preference (``coord_source``):
 2. ``geonames_pinyin`` - a GeoNames cities1000 place whose romanised name equals the unit's
    AreaCity pinyin (optionally + zhen / xiang / jiedao), unique inside the county polygon.
 3. ``synthetic_urban_fill`` (subdistricts) / ``synthetic_county_fill`` (the rest) - see
-   `geodata._build_fill`.
+   `geodata.build.fill`.
 """
 
 from __future__ import annotations
@@ -24,17 +24,17 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geodata._build_admin import AdminUnits
-from geodata._build_common import fail, read_raw_csv, to_metric
-from geodata._build_fill import fill_county
-from geodata._build_names import (
+from geodata.build.admin import AdminUnits
+from geodata.build.common import fail, read_raw_csv, to_metric
+from geodata.build.fill import fill_county
+from geodata.build.names import (
     name_root,
     place_glossary,
     syllables,
     township_kind,
     township_name_en,
 )
-from geodata._gcj02 import gcj02_to_wgs84
+from geodata.gcj02 import gcj02_to_wgs84
 
 __all__ = ["EXPECTED_TOWNSHIPS", "MATCH_MAX_OUTSIDE_M", "build_townships"]
 

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
-from geodata._build_common import METRIC_EPSG, to_metric
+from geodata.build.common import METRIC_EPSG, to_metric
 
 __all__ = [
     "COUNTY_GRID_M",
