@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+import optimizer.solve  # noqa: F401 - transitional module alias, see optimizer/solve.py
+from optimizer.classic import OBJECTIVES, solve
+from optimizer.core import Problem
 from optimizer.errors import InvalidOptionError, InvalidProblemError, OptimizerError
-from optimizer.problem import Problem
 from optimizer.result import Plan, Status
-from optimizer.solve import OBJECTIVES, solve
 
 try:
     __version__ = version("healthplan")

@@ -17,9 +17,9 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from optimizer._upgrade_eval import entry_mask, providers
 from optimizer.metrics import upgrade_masks
 from optimizer.upgrade import UpgradePlan, UpgradeProblem
+from optimizer.upgrade.evaluate import entry_mask, providers
 
 __all__ = ["CandidateExplanation", "explain_plan"]
 

@@ -31,8 +31,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from optimizer._upgrade_eval import nearest_minutes, providers
 from optimizer.upgrade import UpgradeProblem
+from optimizer.upgrade.evaluate import nearest_minutes, providers
 
 __all__ = [
     "LUO_QI_WEIGHTS",

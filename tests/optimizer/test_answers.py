@@ -9,13 +9,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-import optimizer.upgrade as upgrade_module
+import optimizer.upgrade.api as upgrade_module
 from optimizer import OptimizerError, Problem, Status, solve
-from optimizer._solvers import SolverRun, run_milp
-from optimizer._upgrade_eval import objective_value, providers
 from optimizer.allocation import AllocationProblem, DesignationLevel, solve_allocation
+from optimizer.core.solvers import SolverRun, run_milp
 from optimizer.result import DEFAULT_MIP_GAP, settled_status, status_text
 from optimizer.upgrade import UpgradeProblem, UpgradeTier, solve_upgrades
+from optimizer.upgrade.evaluate import objective_value, providers
 
 NAN = math.nan
 INF = math.inf
@@ -110,7 +110,7 @@ def test_phased_plan_is_not_the_warm_start(case: str, objective: str) -> None:
 
 def test_highs_run_reports_the_solution_of_its_objective() -> None:
     """A start handed to HiGHS comes back only when it is what HiGHS proved optimal."""
-    from optimizer._upgrade_model import build_model
+    from optimizer.upgrade._model import build_model
 
     problem = _presolve_problem(_PRESOLVE_CASES["coverage_returned_start"])
     built = build_model(
@@ -339,7 +339,7 @@ def test_large_median_returns_its_heuristic_plan_at_the_time_limit() -> None:
 def test_sparse_swaps_match_the_dense_search(seed: int) -> None:
     import scipy.sparse as sp
 
-    from optimizer._heuristic import greedy, interchange, selection_cost, sparse_interchange
+    from optimizer.classic._heuristic import greedy, interchange, selection_cost, sparse_interchange
 
     rng = np.random.default_rng(seed)
     dense = rng.uniform(1, 100, (60, 20))

@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from optimizer import Problem, solve
-from optimizer._center_search import _greedy_cover, _undominated
+from optimizer.classic._center_search import _greedy_cover, _undominated
 
 
 def _largest(costs: np.ndarray, combos: np.ndarray, fixed: list[int]) -> np.ndarray:

@@ -11,10 +11,10 @@ import itertools
 import numpy as np
 import pytest
 
-import optimizer._benders as benders
-import optimizer._branch as branch
+import optimizer.classic._benders as benders
+import optimizer.classic._branch as branch
 from optimizer import Problem, solve
-from optimizer._heuristic import interchange, selection_cost
+from optimizer.classic._heuristic import interchange, selection_cost
 
 
 def _all_selections(n: int, k: int, allowed: list[int] | None = None) -> np.ndarray:

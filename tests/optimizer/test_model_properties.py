@@ -19,10 +19,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optimizer._upgrade_eval import nearest_minutes, objective_value, providers
 from optimizer.allocation import AllocationProblem, DesignationLevel, solve_allocation
 from optimizer.chain import ChainProblem, evaluate_chain, solve_chain
 from optimizer.upgrade import UpgradeProblem, UpgradeTier, solve_upgrades
+from optimizer.upgrade.evaluate import nearest_minutes, objective_value, providers
 
 NAN = math.nan
 INF = math.inf

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from optimizer import Problem, Status, solve
-from optimizer._solvers import _cbc_gap
+from optimizer.core.solvers import _cbc_gap
 
 
 def _hard_capacitated() -> Problem:

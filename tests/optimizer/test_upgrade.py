@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from optimizer._upgrade_eval import nearest_minutes, objective_value, providers
 from optimizer.errors import InvalidOptionError, InvalidProblemError
 from optimizer.upgrade import UpgradeProblem, UpgradeTier, solve_upgrades
+from optimizer.upgrade.evaluate import nearest_minutes, objective_value, providers
 
 NAN = math.nan
 

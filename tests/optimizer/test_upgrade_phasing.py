@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from optimizer._solvers import run_milp
-from optimizer._upgrade_eval import objective_value, providers
-from optimizer._upgrade_heuristic import _myopic, _single_models, phased_start, year_floors
-from optimizer._upgrade_model import Built, build_model, max_violation
+from optimizer.core.solvers import run_milp
 from optimizer.upgrade import UpgradeProblem, UpgradeTier, solve_upgrades
+from optimizer.upgrade._heuristic import _myopic, _single_models, phased_start, year_floors
+from optimizer.upgrade._model import Built, build_model, max_violation
+from optimizer.upgrade.evaluate import objective_value, providers
 
 NAN = math.nan
 UNREACHABLE = 200.0
@@ -189,7 +189,7 @@ def test_encode_worst_group_share() -> None:
 
 
 def _county_shares(problem: UpgradeProblem, upgraded: dict[str, np.ndarray]) -> dict[str, float]:
-    from optimizer._upgrade_eval import nearest_minutes
+    from optimizer.upgrade.evaluate import nearest_minutes
 
     masks = providers(problem, upgraded)
     labels = problem.demand_groups["county"]

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from optimizer.upgrade import UpgradeProblem, UpgradeTier
+    from optimizer.upgrade.api import UpgradeProblem, UpgradeTier
 
 __all__ = ["entry_mask", "nearest_minutes", "objective_value", "providers"]
 

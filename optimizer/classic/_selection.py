@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from optimizer._milp import MilpBuilder
-from optimizer.problem import Problem
+from optimizer.core.milp import MilpBuilder
+from optimizer.core.problem import Problem
 
 __all__ = ["Selection", "add_selection_rows"]
 

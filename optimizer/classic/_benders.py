@@ -1,6 +1,6 @@
 r"""Benders decomposition of the uncapacitated p-median, solved with HiGHS.
 
-The radius formulation of `optimizer.median` has one ``z`` per demand and cost level; its
+The radius formulation of `optimizer.classic.median` has one ``z`` per demand and cost level; its
 LP is large and degenerate. Projecting the ``z`` out (Duran-Mateluna, Ales & Elloumi 2023,
 "An efficient Benders decomposition for the p-median problem", EJOR 308) leaves a master
 with one ``θ_i`` per merged demand row:
@@ -14,7 +14,7 @@ subject to
 2. ``Σ_{j∈F reachable from i} y_j >= 1`` for rows that reach no fixed open site, one row per
    distinct reachable set, left out when the exact count ``p >= 1`` implies it (the row
    reaches every free site)
-3. the shared count, budget and group rows of `optimizer._selection`, and no-good cuts
+3. the shared count, budget and group rows of `optimizer.classic._selection`, and no-good cuts
 4. ``D_i^1 <= θ_i <= D_i^{K_i}``, ``y_j ∈ {0, 1}``
 
 For given ``y`` the most violated cut of row ``i`` is at the first level ``k`` where the
@@ -26,13 +26,13 @@ Steps:
 1. *LP phase*: cuts are added at LP solutions until none is violated; the master LP then has
    the bound of the radius LP.
 2. With only a count on the sites (``p`` exact, no budget or groups), an *upper bound* comes
-   from the swap local search of `optimizer._heuristic` started at the ``p`` largest LP
+   from the swap local search of `optimizer.classic._heuristic` started at the ``p`` largest LP
    values. *Reduced-cost fixing*: a site at 0 in the LP whose reduced cost exceeds
    ``upper - bound`` is closed in every better solution (at 1 likewise, open). When that
    fixes at least `_REDUCE_SHARE` of the free sites, the master is rebuilt without them
    (levels recomputed on the remaining sites, rows merged again, cuts separated afresh),
    which makes every later LP much smaller.
-3. The count-only master is solved by our own branch-and-Benders-cut (`optimizer._branch`):
+3. The count-only master is solved by our own branch-and-Benders-cut (`optimizer.classic._branch`):
    cuts are separated at every node, so no master MIP is ever re-solved from scratch.
    Masters with a budget or group rows are solved by HiGHS as MIPs instead: the master MIP is
    solved, the true cost of its selection evaluated, violated cuts added, and the MIP
@@ -52,19 +52,21 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from optimizer._branch import branch_and_cut
-from optimizer._capacity import Formulation
-from optimizer._heuristic import (
+from optimizer.classic._branch import branch_and_cut
+from optimizer.classic._capacity import Formulation
+from optimizer.classic._heuristic import (
     greedy,
     interchange,
     selection_cost,
     sparse_interchange,
     sparse_nearest,
 )
-from optimizer._milp import MilpBuilder
-from optimizer._reduce import merge_identical_rows, select_entries
-from optimizer._selection import Selection, add_selection_rows
-from optimizer._solvers import (
+from optimizer.classic._selection import Selection, add_selection_rows
+from optimizer.classic.median import RadiusLevels, radius_levels
+from optimizer.core.milp import MilpBuilder
+from optimizer.core.problem import Problem
+from optimizer.core.reduce import merge_identical_rows, select_entries
+from optimizer.core.solvers import (
     TIME_LIMIT_REASON,
     SolverRun,
     highs_label,
@@ -73,8 +75,6 @@ from optimizer._solvers import (
     solver_label,
     stale_solution,
 )
-from optimizer.median import RadiusLevels, radius_levels
-from optimizer.problem import Problem
 from optimizer.result import Status
 
 __all__ = ["solve_median_benders"]
@@ -444,7 +444,7 @@ class _Solver:
 class _Rounding:
     """Integral selections from LP points: the ``k`` largest values, improved by swaps.
 
-    The swap search (`optimizer._heuristic.interchange`) works on the dense merged-row ×
+    The swap search (`optimizer.classic._heuristic.interchange`) works on the dense merged-row ×
     free-site matrix, with each row's fixed open site (or a large penalty for unreachable
     pairs) as the always-open fallback; without it (matrix too large), or when ``search`` is
     False, or when the search already started from the same rounding, the rounding is

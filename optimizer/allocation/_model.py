@@ -18,11 +18,11 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from optimizer._milp import MilpBuilder
-from optimizer._reduce import merge_identical_rows
+from optimizer.core.milp import MilpBuilder
+from optimizer.core.reduce import merge_identical_rows
 
 if TYPE_CHECKING:
-    from optimizer.allocation import AllocationProblem
+    from optimizer.allocation.api import AllocationProblem
 
 __all__ = [
     "Counts",

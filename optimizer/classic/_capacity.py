@@ -21,9 +21,9 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from optimizer._milp import Milp, MilpBuilder
-from optimizer._selection import Selection
-from optimizer.problem import Problem
+from optimizer.classic._selection import Selection
+from optimizer.core.milp import Milp, MilpBuilder
+from optimizer.core.problem import Problem
 
 __all__ = ["AssignmentBlock", "Formulation", "add_assignment"]
 

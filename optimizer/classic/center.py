@@ -4,31 +4,32 @@ Weights do not enter the objective: every demand point counts, whatever its popu
 
 Uncapacitated
 -------------
-Uses the radius levels and ``z`` chain of `optimizer.median` (rows 1–2 there), with one
+Uses the radius levels and ``z`` chain of `optimizer.classic.median` (rows 1–2 there), with one
 continuous variable ``r`` for the largest cost:
 
 .. math:: \min \; r
 
 subject to
 
-1. rows 1–2 of `optimizer.median` (``z_i^k = 1`` when no open site lies within ``D_i^k``)
+1. rows 1–2 of `optimizer.classic.median` (``z_i^k = 1`` when no open site lies within ``D_i^k``)
 2. ``r - Σ_{k=1}^{K_i-1} (D_i^{k+1} - D_i^k) z_i^k >= D_i^1`` for every demand ``i``
-3. the shared count, budget and group rows of `optimizer._selection`
+3. the shared count, budget and group rows of `optimizer.classic._selection`
 4. ``y_j ∈ {0, 1}``, ``0 <= z_i^k <= 1``, ``r >= 0``
 
 Row 2 says ``r`` is at least the cost from ``i`` to its nearest open site. Identical rows are
 merged (weights are irrelevant here).
 
 With HiGHS, the uncapacitated model is not passed whole to the solver: its LP bound is weak
-and HiGHS found no solution in minutes at Liaoning's size. `optimizer._center_search` finds the
-optimum by bisection on the radius with set-covering feasibility MIPs instead (same optimum).
+and HiGHS found no solution in minutes at Liaoning's size. `optimizer.classic._center_search`
+finds the optimum by bisection on the radius with set-covering feasibility MIPs instead (same
+optimum).
 CBC receives the formulation above.
 
 Capacitated (single sourcing)
 -----------------------------
 .. math:: \min \; r \quad \text{s.t.} \quad r - \sum_j d_{ij} x_{ij} \ge 0 \;\; \forall i
 
-with the rows of `optimizer._capacity` (``Σ_j x_ij = 1``) and the shared rows.
+with the rows of `optimizer.classic._capacity` (``Σ_j x_ij = 1``) and the shared rows.
 
 Variables and parameters
 ------------------------
@@ -37,7 +38,7 @@ Variables and parameters
 ``y_j``        1 if free candidate ``j`` is selected
 ``z_i^k``      1 if demand ``i`` has no open site within ``D_i^k``
 ``x_ij``       1 if demand ``i`` is served by site ``j`` (capacitated)
-``D_i^k``      ``k``-th distinct cost level of row ``i`` (see `optimizer.median`)
+``D_i^k``      ``k``-th distinct cost level of row ``i`` (see `optimizer.classic.median`)
 ``d_ij``       cost of a reachable pair
 ============  ==============================================================
 """
@@ -46,11 +47,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimizer._capacity import Formulation, add_assignment
-from optimizer._milp import MilpBuilder
-from optimizer._selection import Selection, add_selection_rows
-from optimizer.median import add_radius_chain, radius_levels
-from optimizer.problem import Problem
+from optimizer.classic._capacity import Formulation, add_assignment
+from optimizer.classic._selection import Selection, add_selection_rows
+from optimizer.classic.median import add_radius_chain, radius_levels
+from optimizer.core.milp import MilpBuilder
+from optimizer.core.problem import Problem
 
 __all__ = ["formulate_minmax"]
 

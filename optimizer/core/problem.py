@@ -26,15 +26,15 @@ from numpy.typing import ArrayLike, NDArray
 
 from optimizer.errors import InvalidProblemError
 
-__all__ = ["Problem"]
+__all__ = ["Problem", "caller_ids", "cost_matrix"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 BoolArray = NDArray[np.bool_]
 
 
-def _to_csr(costs: Any) -> tuple[sp.csr_array, list[str]]:
-    """Canonical CSR of reachable pairs, plus any problems found."""
+def cost_matrix(costs: Any) -> tuple[sp.csr_array, list[str]]:
+    """Canonical CSR of reachable pairs, plus any problems found (see the module docstring)."""
     problems: list[str] = []
     if sp.issparse(costs):
         sparse: Any = costs
@@ -68,7 +68,25 @@ def _to_csr(costs: Any) -> tuple[sp.csr_array, list[str]]:
     return csr, problems
 
 
-def _ids(ids: Sequence[Hashable] | ArrayLike | None, n: int, what: str) -> tuple[Hashable, ...]:
+def caller_ids(
+    ids: Sequence[Hashable] | ArrayLike | None, n: int, what: str
+) -> tuple[Hashable, ...]:
+    """The caller's ids as a tuple, ``0 … n-1`` when ``ids`` is None.
+
+    Parameters
+    ----------
+    ids
+        One id per row or column, as given (any hashable values).
+    n
+        Number of rows or columns the ids must match.
+    what
+        Argument name for the error message (``"demand_ids"`` names rows, others columns).
+
+    Raises
+    ------
+    InvalidProblemError
+        When the count does not match ``n`` or the ids are not unique.
+    """
     if ids is None:
         return tuple(range(n))
     out = tuple(ids) if isinstance(ids, Sequence) else tuple(np.asarray(ids).tolist())
@@ -172,10 +190,10 @@ class Problem:
         InvalidProblemError
             With one line listing every problem found.
         """
-        csr, problems = _to_csr(costs)
+        csr, problems = cost_matrix(costs)
         n_demand, n_site = csr.shape
-        d_ids = _ids(demand_ids, n_demand, "demand_ids")
-        s_ids = _ids(site_ids, n_site, "site_ids")
+        d_ids = caller_ids(demand_ids, n_demand, "demand_ids")
+        s_ids = caller_ids(site_ids, n_site, "site_ids")
         w = _vector(weights, n_demand, "weights", problems)
         if w is not None and np.isinf(w).any():
             problems.append("weights must be finite")

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from optimizer._upgrade_eval import entry_mask
+from optimizer.upgrade.evaluate import entry_mask
 
 if TYPE_CHECKING:
-    from optimizer.upgrade import UpgradeProblem
+    from optimizer.upgrade.api import UpgradeProblem
 
 __all__ = ["explain_infeasible", "explain_solver_infeasible"]
 

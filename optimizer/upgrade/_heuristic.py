@@ -44,12 +44,12 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from optimizer._milp import Milp
-from optimizer._solvers import run_milp
-from optimizer._upgrade_model import Built, build_model
+from optimizer.core.milp import Milp
+from optimizer.core.solvers import run_milp
+from optimizer.upgrade._model import Built, build_model
 
 if TYPE_CHECKING:
-    from optimizer.upgrade import UpgradeProblem
+    from optimizer.upgrade.api import UpgradeProblem
 
 __all__ = ["FLOOR_GAP", "YEAR_GAP", "phased_start", "year_floors"]
 

@@ -10,11 +10,11 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from optimizer._milp import Milp, MilpBuilder
-from optimizer._upgrade_eval import entry_mask
+from optimizer.core.milp import Milp, MilpBuilder
+from optimizer.upgrade.evaluate import entry_mask
 
 if TYPE_CHECKING:
-    from optimizer.upgrade import UpgradeProblem, UpgradeTier
+    from optimizer.upgrade.api import UpgradeProblem, UpgradeTier
 
 __all__ = ["Built", "build_model", "max_violation"]
 

@@ -18,13 +18,13 @@ nearest open column, the saving of opening ``f`` and closing ``j`` is
     \text{extra}_{fj} = \sum_{i: φ(i) = j} w_i \big(d2_i - \max(c_{if}, d1_i)\big)^+ ,
 
 so one round costs a few passes over the matrix and one ``(n × m) · (m × k)`` product. The
-search is started from the ``k`` largest values of an LP solution (`optimizer._benders`),
+search is started from the ``k`` largest values of an LP solution (`optimizer.classic._benders`),
 which on OR-Library-like graphs was as good as or better than a greedy start. Everything is
 numpy; the only Python loop runs over the swaps.
 
 `greedy` and `sparse_interchange` do the same on a sparse matrix (a missing entry costs the
 row's fallback ``b_i``), in ``O(nnz + n k + m k)`` per step: they give the Benders solver of
-`optimizer._benders` its first plan before any LP is solved, on instances whose dense matrix
+`optimizer.classic._benders` its first plan before any LP is solved, on instances whose dense matrix
 would not fit (10,000 demand rows and more). The sparse saving keeps only stored entries: a
 missing ``c_if = b_i`` gives no gain (``d1_i <= b_i``) and no extra (``d2_i <= b_i`` when
 ``φ(i)`` is a chosen column).

@@ -15,11 +15,11 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from optimizer._milp import Milp, MilpBuilder
+from optimizer.core.milp import Milp, MilpBuilder
 from optimizer.errors import InvalidOptionError
 
 if TYPE_CHECKING:
-    from optimizer.chain import ChainProblem
+    from optimizer.chain.api import ChainProblem
 
 __all__ = [
     "Built",

@@ -18,23 +18,23 @@ subject to
 2. ``z_i^k - z_i^{k-1} + Σ_{j∈F: d_ij = D_i^k} y_j >= 0`` for ``k = 2 … K_i`` (no ``z_i^{K_i}``
    term: the last level must be reached; it is the fixed open site when ``D_i^{K_i} = e_i``,
    and then there is no row)
-3. the shared count, budget and group rows of `optimizer._selection`
+3. the shared count, budget and group rows of `optimizer.classic._selection`
 4. ``y_j ∈ {0, 1}``, ``0 <= z_i^k <= 1``
 
 Summing rows 1–2 up to ``k`` gives ``z_i^k >= 1 - Σ_{j: d_ij <= D_i^k} y_j``, so the program
 charges each demand the cost of its nearest open site. Demand rows identical after truncation
 (same reachable free sites, same costs, same ``e_i``) are merged and their weights summed.
 
-With HiGHS, the uncapacitated model is not passed whole to the solver: `optimizer._benders`
+With HiGHS, the uncapacitated model is not passed whole to the solver: `optimizer.classic._benders`
 projects the ``z`` out and solves it by Benders decomposition on exactly these levels (same
-optimum, much smaller master), with its own branch-and-cut (`optimizer._branch`) when only a
+optimum, much smaller master), with its own branch-and-cut (`optimizer.classic._branch`) when only a
 count limits the sites. CBC receives the formulation above.
 
 Capacitated (single sourcing)
 -----------------------------
 .. math:: \min \sum_{i,j} w_i d_{ij} x_{ij}
 
-subject to the rows of `optimizer._capacity` with ``Σ_j x_ij = 1`` and the shared rows.
+subject to the rows of `optimizer.classic._capacity` with ``Σ_j x_ij = 1`` and the shared rows.
 
 Variables and parameters
 ------------------------
@@ -56,11 +56,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from optimizer._capacity import Formulation, add_assignment
-from optimizer._milp import MilpBuilder
-from optimizer._reduce import merge_identical_rows, select_entries
-from optimizer._selection import Selection, add_selection_rows
-from optimizer.problem import Problem
+from optimizer.classic._capacity import Formulation, add_assignment
+from optimizer.classic._selection import Selection, add_selection_rows
+from optimizer.core.milp import MilpBuilder
+from optimizer.core.problem import Problem
+from optimizer.core.reduce import merge_identical_rows, select_entries
 
 __all__ = ["RadiusLevels", "add_radius_chain", "formulate_median", "radius_levels"]
 

@@ -11,8 +11,8 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 
-from optimizer._selection import Selection
-from optimizer.problem import Problem
+from optimizer.classic._selection import Selection
+from optimizer.core.problem import Problem
 
 __all__ = ["explain_infeasible", "explain_solver_infeasible", "number"]
 

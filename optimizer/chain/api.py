@@ -83,7 +83,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from optimizer._chain_model import (
+from optimizer.chain._model import (
     Limits,
     build_model,
     check_limits,
@@ -91,9 +91,9 @@ from optimizer._chain_model import (
     explain_infeasible,
     row_of,
 )
-from optimizer._solvers import SOLVERS, run_milp, solver_label
+from optimizer.core.problem import Problem
+from optimizer.core.solvers import SOLVERS, run_milp, solver_label
 from optimizer.errors import InvalidOptionError, InvalidProblemError
-from optimizer.problem import Problem
 from optimizer.result import DEFAULT_MIP_GAP, Status
 
 __all__ = ["ChainPlan", "ChainProblem", "ChainTimes", "evaluate_chain", "solve_chain"]

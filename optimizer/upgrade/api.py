@@ -56,7 +56,7 @@ x_k,τ-1`` (an upgrade stays, so ``x_k,τ`` means "upgraded by the end of year �
 ``Σ_k c_k (x_k,τ - x_k,τ-1) ≤ B_τ`` (or cumulative spending ≤ cumulative budget with
 ``carry_over``), the objective sums over years (coverage-years: early upgrades where they
 matter most), and rules 5-8 hold for the final year. With HiGHS and two or more years, two
-aids from `optimizer._upgrade_heuristic` come first: a myopic year-by-year plan handed to
+aids from `optimizer.upgrade._heuristic` come first: a myopic year-by-year plan handed to
 HiGHS as a full MIP start (`Built.encode`), and, for the coverage objectives, a floor per
 year ``Σ_{cols of τ} c v ≥ f_τ`` from the bound of the best single-period plan with the
 money of years ``1 … τ`` (valid inequalities: they remove no plan, and they let HiGHS prove
@@ -75,14 +75,14 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from optimizer._milp import Milp
-from optimizer._solvers import SOLVERS, run_milp
-from optimizer._upgrade_checks import explain_infeasible, explain_solver_infeasible
-from optimizer._upgrade_heuristic import phased_start, year_floors
-from optimizer._upgrade_model import Built, build_model, max_violation
+from optimizer.core.milp import Milp
+from optimizer.core.problem import Problem
+from optimizer.core.solvers import SOLVERS, run_milp
 from optimizer.errors import InvalidOptionError, InvalidProblemError
-from optimizer.problem import Problem
 from optimizer.result import DEFAULT_MIP_GAP, Status
+from optimizer.upgrade._checks import explain_infeasible, explain_solver_infeasible
+from optimizer.upgrade._heuristic import phased_start, year_floors
+from optimizer.upgrade._model import Built, build_model, max_violation
 
 __all__ = [
     "UPGRADE_OBJECTIVES",
@@ -100,7 +100,7 @@ UPGRADE_OBJECTIVES = ("coverage", "median", "minmax", "equity", "lexicographic")
 #: Relative slack when a lexicographic stage fixes an earlier stage's optimum.
 STAGE_TOLERANCE = 1e-7
 #: Share of `time_limit` that the phased aids (MIP start, year floors) may use; without a
-#: time limit they get `optimizer._upgrade_heuristic.DEFAULT_ALLOWANCE_S`. The first solver
+#: time limit they get `optimizer.upgrade._heuristic.DEFAULT_ALLOWANCE_S`. The first solver
 #: run's time limit is shortened by the time they took.
 PHASED_AID_SHARE = 0.25
 #: Largest violation of the model's rows (relative) for the heuristic start to be used.
@@ -609,7 +609,7 @@ def _run_stages(
     assert values is not None
     status = max(statuses, key=_severity)
     plan = built.decode(values)
-    from optimizer._upgrade_eval import objective_value
+    from optimizer.upgrade.evaluate import objective_value
 
     objective_value_ = objective_value(
         problem, plan["selected"], kind=built.kind, unreachable=built.unreachable

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from optimizer.allocation import AllocationProblem
+    from optimizer.allocation.api import AllocationProblem
 
 __all__ = ["explain_infeasible"]
 

@@ -1,4 +1,4 @@
-r"""Branch-and-Benders-cut for the p-median master of `optimizer._benders`.
+r"""Branch-and-Benders-cut for the p-median master of `optimizer.classic._benders`.
 
 HiGHS has no lazy-constraint callback, so a master MIP solved by HiGHS only sees the cuts
 added before the run and has to be re-solved from scratch after each round of cuts. Here the
@@ -38,11 +38,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from optimizer._solvers import SolverRun
+from optimizer.core.solvers import SolverRun
 from optimizer.result import Status
 
 if TYPE_CHECKING:
-    from optimizer._benders import _Solver
+    from optimizer.classic._benders import _Solver
 
 __all__ = ["branch_and_cut"]
 
@@ -195,7 +195,7 @@ def branch_and_cut(
     Parameters
     ----------
     solver
-        The HiGHS master of `optimizer._benders` after `_Solver.lp_phase`.
+        The HiGHS master of `optimizer.classic._benders` after `_Solver.lp_phase`.
     start
         An integral ``y`` that satisfies the master's rows (the first incumbent), or None.
     heuristic

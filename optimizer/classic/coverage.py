@@ -13,7 +13,7 @@ Maximal covering (Church & ReVelle 1974), ``objective="coverage"``
 subject to
 
 1. ``u_i - Σ_{j∈N_i} y_j <= 0`` for every demand ``i`` not covered by a fixed open site
-2. the shared count, budget and group rows of `optimizer._selection`
+2. the shared count, budget and group rows of `optimizer.classic._selection`
 3. ``y_j ∈ {0, 1}``, ``0 <= u_i <= 1`` (integral at the optimum once ``y`` is)
 
 ``W_0`` is the weight already covered by fixed open sites. Solved as ``min -Σ w_i u_i``.
@@ -30,7 +30,7 @@ subject to
 
 Capacitated variants (single sourcing)
 --------------------------------------
-``x_ij`` only for pairs with ``d_ij <= S``, with the rows of `optimizer._capacity`:
+``x_ij`` only for pairs with ``d_ij <= S``, with the rows of `optimizer.classic._capacity`:
 MCLP maximises ``Σ w_i x_ij`` with ``Σ_j x_ij <= 1``; LSCP minimises ``Σ y_j`` with
 ``Σ_j x_ij = 1``. A covered demand counts only if a site with spare capacity serves it.
 
@@ -52,11 +52,11 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from optimizer._capacity import Formulation, add_assignment
-from optimizer._milp import MilpBuilder
-from optimizer._reduce import merge_identical_rows, select_entries
-from optimizer._selection import Selection, add_selection_rows
-from optimizer.problem import Problem
+from optimizer.classic._capacity import Formulation, add_assignment
+from optimizer.classic._selection import Selection, add_selection_rows
+from optimizer.core.milp import MilpBuilder
+from optimizer.core.problem import Problem
+from optimizer.core.reduce import merge_identical_rows, select_entries
 
 __all__ = ["covered_by_fixed", "formulate_coverage", "formulate_set_cover"]
 

@@ -99,18 +99,18 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from optimizer import _allocation_inputs as inputs
-from optimizer._allocation_checks import explain_infeasible
-from optimizer._allocation_model import (
+from optimizer.allocation import _inputs as inputs
+from optimizer.allocation._checks import explain_infeasible
+from optimizer.allocation._model import (
     Counts,
     HospitalBlock,
     add_hospital_block,
     build_reach_model,
 )
-from optimizer._milp import Milp
-from optimizer._solvers import SOLVERS, SolverRun, run_milp, solver_label
+from optimizer.core.milp import Milp
+from optimizer.core.problem import caller_ids, cost_matrix
+from optimizer.core.solvers import SOLVERS, SolverRun, run_milp, solver_label
 from optimizer.errors import InvalidOptionError, InvalidProblemError
-from optimizer.problem import _ids, _to_csr
 from optimizer.result import DEFAULT_MIP_GAP, Status
 
 __all__ = [
@@ -266,10 +266,10 @@ class AllocationProblem:
         InvalidProblemError
             One line listing every problem found.
         """
-        csr, problems = _to_csr(minutes)
+        csr, problems = cost_matrix(minutes)
         n_demand, n_hospital = csr.shape
-        d_ids = _ids(demand_ids, n_demand, "demand_ids")
-        h_ids = _ids(hospital_ids, n_hospital, "hospital_ids")
+        d_ids = caller_ids(demand_ids, n_demand, "demand_ids")
+        h_ids = caller_ids(hospital_ids, n_hospital, "hospital_ids")
         s_ids = tuple(specialty_ids)
         n_spec = len(s_ids)
         if not s_ids:

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 if TYPE_CHECKING:
-    from optimizer.allocation import Designation, DesignationLevel
+    from optimizer.allocation.api import Designation, DesignationLevel
 
 __all__ = [
     "group_limits",
@@ -158,7 +158,7 @@ def required(  # noqa: PLR0917 - validation context
     problems: list[str],
 ) -> tuple[Designation, ...]:
     """Required designations: known ids, eligible, one level per hospital-specialty pair."""
-    from optimizer.allocation import Designation
+    from optimizer.allocation.api import Designation
 
     h_pos = {h: j for j, h in enumerate(h_ids)}
     s_pos = {s: j for j, s in enumerate(s_ids)}

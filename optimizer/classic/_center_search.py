@@ -6,7 +6,7 @@ fixed open site, ``∞`` if none) and the ``e_i`` themselves. A radius ``r`` is 
 some selection meeting every constraint gives each demand an open site within ``r``:
 
 1. ``Σ_{j∈F: d_ij <= r} y_j >= 1`` for every demand with ``e_i > r``
-2. the shared count, budget and group rows of `optimizer._selection`, and no-good cuts
+2. the shared count, budget and group rows of `optimizer.classic._selection`, and no-good cuts
 3. ``y_j ∈ {0, 1}``
 
 Any solution proves ``r`` feasible, so HiGHS stops at its first one (``objective_target``);
@@ -43,12 +43,12 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from optimizer._capacity import Formulation
-from optimizer._milp import MilpBuilder
-from optimizer._reduce import merge_identical_rows, select_entries
-from optimizer._selection import Selection, add_selection_rows
-from optimizer._solvers import SolverRun, highs_label, load_highs, new_highs, solver_label
-from optimizer.problem import Problem
+from optimizer.classic._capacity import Formulation
+from optimizer.classic._selection import Selection, add_selection_rows
+from optimizer.core.milp import MilpBuilder
+from optimizer.core.problem import Problem
+from optimizer.core.reduce import merge_identical_rows, select_entries
+from optimizer.core.solvers import SolverRun, highs_label, load_highs, new_highs, solver_label
 from optimizer.result import Status
 
 __all__ = ["solve_center_search"]
@@ -315,7 +315,7 @@ def solve_center_search(
     Parameters
     ----------
     problem, sel
-        The problem and its site partition (`optimizer._selection.Selection`).
+        The problem and its site partition (`optimizer.classic._selection.Selection`).
     time_limit
         Seconds for the whole search (None: no limit).
     mip_gap
