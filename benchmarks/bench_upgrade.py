@@ -50,7 +50,7 @@ def _cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
 def main() -> str:
     """Run every case on Liaoning; print and return a markdown section."""
     import geodata
-    from scenarios.planning import PlanningRules, plan_upgrades
+    from planning.upgrades import PlanningRules, plan_upgrades
 
     world = geodata.load_dataset("liaoning")
     times = world.travel_times(cutoff_minutes=120)
@@ -70,7 +70,7 @@ def main() -> str:
     machine = machine_line()
     text = "\n".join(
         [
-            "## upgrade - Liaoning upgrade plans (`scenarios.planning.plan_upgrades`)",
+            "## upgrade - Liaoning upgrade plans (`planning.upgrades.plan_upgrades`)",
             "",
             (
                 f"1,406 townships x 1,543 facilities, 120-minute travel-time matrix (cached); "

@@ -6,7 +6,7 @@ Run: .venv/bin/python examples/liaoning_upgrade_plan.py
 from __future__ import annotations
 
 import geodata
-from scenarios.planning import PlanningRules, plan_upgrades
+from planning.upgrades import PlanningRules, plan_upgrades
 
 world = geodata.load_dataset("liaoning")
 result = plan_upgrades(world, PlanningRules(), objective="coverage", budget_cny=1.5e9)

@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from planning.defaults import DEFAULT_TIER_RULES
 from scenarios._briefing_text import (
     COUNTY_TYPE_NAMES,
     GROUP_NAMES,
@@ -24,7 +25,6 @@ from scenarios._briefing_text import (
     text,
 )
 from scenarios._map_style import fmt_share, tier_name
-from scenarios.defaults import DEFAULT_TIER_RULES
 
 __all__ = [
     "join_words",

@@ -219,7 +219,7 @@ TEXT: Final[dict[str, dict[str, str]]] = {
             "平均时间只计 {cutoff} 分钟内能到达的人口；"
             "若超过 5% 的人口在 {cutoff} 分钟内无法到达，95% 分位记为“超过 {cutoff} 分钟”。"
         ),
-        "cav_costs": "升级费用为规划假设值（scenarios/defaults.py），不是预算报价。",
+        "cav_costs": "升级费用为规划假设值（planning/defaults.py），不是预算报价。",
         "cav_not_optimal": (
             "求解器在时限内未证明最优（{status}）：方案可行，但目标值可能比最优方案差至多 {gap}。"
         ),
@@ -461,9 +461,7 @@ TEXT: Final[dict[str, dict[str, str]]] = {
             "Mean times count people who reach a facility within {cutoff} min; when more than "
             '5% cannot, the 95th percentile reads "over {cutoff} min".'
         ),
-        "cav_costs": (
-            "Upgrade costs are planning assumptions (scenarios/defaults.py), not quotes."
-        ),
+        "cav_costs": ("Upgrade costs are planning assumptions (planning/defaults.py), not quotes."),
         "cav_not_optimal": (
             "The solver stopped before proving this plan best ({status}): it is feasible, but "
             "its objective may fall short of the best by up to {gap}."

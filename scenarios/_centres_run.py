@@ -18,7 +18,7 @@ from scenarios._atomic import atomic_folder
 from scenarios.scenario import ScenarioError
 
 if TYPE_CHECKING:
-    from scenarios.networks._report import NetworkResult
+    from planning.networks._report import NetworkResult
     from scenarios.runner import Prepared, Progress
 
 __all__ = ["ELDERLY_TYPES", "run_centres"]
@@ -29,7 +29,7 @@ ELDERLY_TYPES = ("chest_pain", "stroke")
 
 def solve_centres(prepared: Prepared, progress: Progress) -> dict[str, NetworkResult]:
     """Designate every centre type of the scenario; infeasible rules raise `ScenarioError`."""
-    from scenarios.networks.critical import plan_centres
+    from planning.networks.critical import plan_centres
 
     s = prepared.resolved.scenario
     c = s.centres

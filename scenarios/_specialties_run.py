@@ -16,7 +16,7 @@ from scenarios._atomic import atomic_folder
 from scenarios.scenario import ScenarioError
 
 if TYPE_CHECKING:
-    from scenarios.networks.specialties import SpecialtyResult
+    from planning.networks.specialties import SpecialtyResult
     from scenarios.runner import Prepared, Progress
 
 __all__ = ["run_specialties"]
@@ -24,7 +24,7 @@ __all__ = ["run_specialties"]
 
 def solve_specialties(prepared: Prepared, progress: Progress) -> SpecialtyResult:
     """Allocate the designations; infeasible quotas raise `ScenarioError`."""
-    from scenarios.networks.specialties import SpecialtyRules, allocate_specialties
+    from planning.networks.specialties import SpecialtyRules, allocate_specialties
 
     s = prepared.resolved.scenario
     settings = s.specialties

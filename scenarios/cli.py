@@ -153,9 +153,10 @@ def _user_errors() -> tuple[type[Exception], ...]:
     """Errors a user causes and gets one line for (bugs keep their traceback): the error base
     of each package, and `OSError` (files)."""
     from optimizer.errors import OptimizerError
+    from planning.errors import PlanningError
     from scenarios.errors import ScenariosError
 
-    return (ScenariosError, HealthplanDataError, OptimizerError, OSError)
+    return (ScenariosError, PlanningError, HealthplanDataError, OptimizerError, OSError)
 
 
 def _progress() -> Callable[[str], None]:

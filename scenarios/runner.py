@@ -56,10 +56,10 @@ import pyogrio.errors
 
 import geodata
 from optimizer.upgrade import check_upgrades
+from planning.upgrades import PlanResult, build_problem, plan_upgrades
 from scenarios._atomic import atomic_folder, check_target
 from scenarios.briefing import briefing_names, write_briefing
 from scenarios.maps import plan_map, save_map
-from scenarios.planning import PlanResult, build_problem, plan_upgrades
 from scenarios.scenario import (
     PRESETS_DIR,
     ResolvedScenario,
@@ -75,8 +75,8 @@ if TYPE_CHECKING:
 
     from geodata.dataset import Dataset
     from geodata.travel import TravelTimes
-    from scenarios.networks._report import NetworkResult
-    from scenarios.networks.specialties import SpecialtyResult
+    from planning.networks._report import NetworkResult
+    from planning.networks.specialties import SpecialtyResult
 
 __all__ = [
     "MAP_TIER",

@@ -50,9 +50,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from geodata.datasets import available as available_datasets
 from geodata.settings import APPROX_SPEEDS_KPH
-from scenarios.defaults import DEFAULT_TIER_RULES
+from planning.defaults import DEFAULT_TIER_RULES
+from planning.upgrades import PlanningRules
 from scenarios.errors import ScenariosError
-from scenarios.planning import PlanningRules
 
 if TYPE_CHECKING:
     from geodata.dataset import Dataset
@@ -126,7 +126,7 @@ class ScenarioError(ScenariosError, ValueError):
 
 
 class TierSettings(BaseModel):
-    """Overrides of one tier's rules (defaults in `scenarios.defaults.DEFAULT_TIER_RULES`)."""
+    """Overrides of one tier's rules (defaults in `planning.defaults.DEFAULT_TIER_RULES`)."""
 
     model_config = _FROZEN
 
@@ -177,10 +177,10 @@ class RulesSettings(BaseModel):
 
 
 class CentresSettings(BaseModel):
-    """Time-critical centre designation (``kind = "centres"``; `scenarios.networks.critical`).
+    """Time-critical centre designation (``kind = "centres"``; `planning.networks.critical`).
 
     Each type is planned on its own with its default standard, demand weight and capability
-    (`scenarios.networks.critical.CENTRE_TYPES`).
+    (`planning.networks.critical.CENTRE_TYPES`).
     """
 
     model_config = _FROZEN
@@ -202,7 +202,7 @@ class CentresSettings(BaseModel):
 
 class SpecialtiesSettings(BaseModel):
     """Key clinical specialty "3223" allocation (``kind = "specialties"``;
-    `scenarios.networks.specialties`). Unset values keep the defaults of `SpecialtyRules`."""
+    `planning.networks.specialties`). Unset values keep the defaults of `SpecialtyRules`."""
 
     model_config = _FROZEN
 
@@ -819,7 +819,7 @@ def _check_standards(scenario: Scenario, fail: Fail) -> None:
             standards.append((f"tier.{name}.standard_minutes", explicit, default))
     elif scenario.kind == "centres":
         # Only centre scenarios need the network models (and their optimizer imports).
-        from scenarios.networks.critical import CENTRE_TYPES
+        from planning.networks.critical import CENTRE_TYPES
 
         for centre in scenario.centres.types:
             explicit = scenario.centres.standard_minutes.get(centre)
@@ -930,7 +930,7 @@ def check_against_world(resolved: ResolvedScenario, world: Dataset) -> None:
 
     Every id of ``rules.exclude`` and ``rules.require`` must exist, and every required
     facility must be a candidate of a planned tier: of the tier's candidate facility tiers
-    (`scenarios.defaults.DEFAULT_TIER_RULES`) and, where the tier restricts them, of its
+    (`planning.defaults.DEFAULT_TIER_RULES`) and, where the tier restricts them, of its
     ``candidate_county_types``. The planner would silently ignore any other requirement.
 
     Raises

@@ -18,9 +18,9 @@ from geodata.travel import TravelTimes
 from optimizer import Problem, solve
 from optimizer.chain import ChainProblem, evaluate_chain, solve_chain
 from optimizer.errors import InvalidOptionError, InvalidProblemError
-from scenarios.networks.critical import CENTRE_TYPES, ChainSpec, plan_centres
-from scenarios.networks.designation import designate
-from scenarios.networks.tiers import NetworkSpecError, NetworkTier, eligible_sites
+from planning.networks.critical import CENTRE_TYPES, ChainSpec, plan_centres
+from planning.networks.designation import designate
+from planning.networks.tiers import NetworkSpecError, NetworkTier, eligible_sites
 
 INF = math.inf
 
@@ -680,7 +680,7 @@ def test_liaoning_stroke_chain(world: Dataset, times: TravelTimes) -> None:
 
 @pytest.mark.xdist_group("liaoning")
 def test_liaoning_centres_on_upgraded_hospitals(world: Dataset, times: TravelTimes) -> None:
-    from scenarios.planning import PlanningRules, plan_upgrades
+    from planning.upgrades import PlanningRules, plan_upgrades
 
     upgrade = plan_upgrades(world, PlanningRules(), budget_cny=1.5e9, times=times)
     assert upgrade.plan.status == "optimal"

@@ -12,8 +12,8 @@ from network_worlds import make_times, make_world
 
 from geodata.dataset import Dataset
 from geodata.travel import TravelTimes
-from scenarios.networks.labs import DEFAULT_LAB_LEVELS, LabNetworkSpec, plan_lab_network
-from scenarios.networks.tiers import NetworkSpecError
+from planning.networks.labs import DEFAULT_LAB_LEVELS, LabNetworkSpec, plan_lab_network
+from planning.networks.tiers import NetworkSpecError
 
 INF = math.inf
 

@@ -16,9 +16,9 @@ from shapely.geometry import Point
 import geodata
 from geodata.dataset import Dataset
 from geodata.travel import TravelTimes
-from scenarios.networks.fields import SpecialtyField
-from scenarios.networks.regional import RegionalRules, plan_regional_centres
-from scenarios.networks.regions import DEFAULT_REGIONS, LIAONING_CITIES, RegionMap
+from planning.networks.fields import SpecialtyField
+from planning.networks.regional import RegionalRules, plan_regional_centres
+from planning.networks.regions import DEFAULT_REGIONS, LIAONING_CITIES, RegionMap
 
 # --- regions -----------------------------------------------------------------------------
 

@@ -19,8 +19,8 @@ from optimizer.allocation import (
     reach,
     solve_allocation,
 )
-from scenarios.networks.fields import SpecialtyField
-from scenarios.networks.specialties import SpecialtyRules, allocate_specialties
+from planning.networks.fields import SpecialtyField
+from planning.networks.specialties import SpecialtyRules, allocate_specialties
 
 INF = np.inf
 

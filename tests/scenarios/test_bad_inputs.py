@@ -248,26 +248,31 @@ def test_presets_are_never_written(tmp_path: Path) -> None:
 
 
 def test_every_error_class_of_the_planner_layer_is_caught_by_the_cli() -> None:
-    """One error base: an error class added anywhere in `scenarios` cannot be forgotten by
-    the CLI (``NetworkSpecError`` was, and gave a traceback)."""
+    """One error base per package: an error class added anywhere in `scenarios` or
+    `planning` cannot be forgotten by the CLI (``NetworkSpecError`` was: a traceback)."""
     import importlib
     import inspect
     import pkgutil
 
+    import planning
     import scenarios
+    from planning.errors import PlanningError
     from scenarios.cli import _user_errors
     from scenarios.errors import ScenariosError
 
     found = []
-    for info in pkgutil.walk_packages(scenarios.__path__, "scenarios."):
-        module = importlib.import_module(info.name)
-        for _, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, Exception) and cls.__module__ == info.name:
-                found.append(cls)
-                assert issubclass(cls, ScenariosError), cls
-                assert issubclass(cls, _user_errors()), cls
+    for package, base in ((scenarios, ScenariosError), (planning, PlanningError)):
+        prefix = f"{package.__name__}."
+        for info in pkgutil.walk_packages(package.__path__, prefix):
+            module = importlib.import_module(info.name)
+            for _, cls in inspect.getmembers(module, inspect.isclass):
+                if issubclass(cls, Exception) and cls.__module__ == info.name:
+                    found.append(cls)
+                    assert issubclass(cls, base), cls
+                    assert issubclass(cls, _user_errors()), cls
     names = {cls.__name__ for cls in found}
-    assert {"ScenarioError", "NetworkSpecError", "CompareError", "OutputError"} <= names
+    expected = {"ScenarioError", "NetworkSpecError", "CompareError", "OutputError", "RuleError"}
+    assert expected <= names
 
 
 def test_an_infeasible_rule_set_in_a_parent_names_the_parent(tmp_path: Path) -> None:

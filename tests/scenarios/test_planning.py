@@ -12,7 +12,7 @@ import geodata
 from geodata.dataset import Dataset
 from geodata.travel import TravelTimes
 from optimizer.metrics import plan_metrics
-from scenarios.planning import PlanningRules, build_problem, plan_upgrades
+from planning.upgrades import PlanningRules, build_problem, plan_upgrades
 
 pytestmark = pytest.mark.xdist_group("liaoning")
 

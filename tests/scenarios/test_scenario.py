@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 import geodata
 from geodata.settings import APPROX_SPEEDS_KPH
 from optimizer.upgrade import UPGRADE_OBJECTIVES
-from scenarios.defaults import DEFAULT_TIER_RULES
-from scenarios.planning import PlanningRules
+from planning.defaults import DEFAULT_TIER_RULES
+from planning.upgrades import PlanningRules
 from scenarios.scenario import (
     PRESETS_DIR,
     SCHEMA_PATH,

@@ -1,7 +1,7 @@
 """Upgrade planning on a world: the thin adapter from geodata frames to `optimizer.upgrade`.
 
 >>> import geodata
->>> from scenarios.planning import PlanningRules, plan_upgrades
+>>> from planning.upgrades import PlanningRules, plan_upgrades
 >>> world = geodata.load_dataset("liaoning")
 >>> result = plan_upgrades(world, PlanningRules(), budget_cny=1.5e9)
 >>> result.plan.status, result.plan.cost <= 1.5e9
@@ -26,7 +26,8 @@ from optimizer.explain import CandidateExplanation, explain_plan
 from optimizer.metrics import TierMetrics, e2sfca, plan_metrics, provider_masks
 from optimizer.result import status_text
 from optimizer.upgrade import UpgradePlan, UpgradeProblem, UpgradeTier, solve_upgrades
-from scenarios.defaults import DEFAULT_BEDS, DEFAULT_TIER_RULES, TierRule
+from planning.defaults import DEFAULT_BEDS, DEFAULT_TIER_RULES, TierRule
+from planning.errors import RuleError
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -44,7 +45,7 @@ class PlanningRules:
     Attributes
     ----------
     tiers
-        Tiers to plan, from `scenarios.defaults.DEFAULT_TIER_RULES`.
+        Tiers to plan, from `planning.defaults.DEFAULT_TIER_RULES`.
     standard_minutes, upgrade_cost_cny, weight
         Per-tier overrides of the travel standard, the unit upgrade cost, the objective weight.
     demand_weight
@@ -94,10 +95,10 @@ class PlanningRules:
     require: tuple[str, ...] = ()
 
     def rule(self, tier: str) -> TierRule:
-        """The default rule of `tier` (raises ValueError naming the valid tiers)."""
+        """The default rule of `tier` (raises `RuleError` naming the valid tiers)."""
         if tier not in DEFAULT_TIER_RULES:
             msg = f"unknown planning tier {tier!r} - use {', '.join(DEFAULT_TIER_RULES)}"
-            raise ValueError(msg)
+            raise RuleError(msg)
         return DEFAULT_TIER_RULES[tier]
 
 
@@ -121,7 +122,7 @@ def build_problem(world: Dataset, times: TravelTimes, rules: PlanningRules) -> U
             f"demand_weight {rules.demand_weight!r} is not a demand column - use population "
             "or one of pop_0_14, pop_15_64, pop_65plus, pop_female_15_49"
         )
-        raise ValueError(msg)
+        raise RuleError(msg)
     base_weight = demand[rules.demand_weight].to_numpy(dtype=np.float64)
     planned = [rules.rule(t) for t in rules.tiers]
     tiers = []

@@ -26,7 +26,7 @@ tertiary hospital of the anchor city (`geodata` approximated roads; the command 
 ``docs/networks_regional.md``). Anchors follow NORMS gap 7.2: the policy does not name the
 host hospitals; the anchors are the expected host cities, reported, not used by the models.
 
->>> from scenarios.networks.regions import DEFAULT_REGIONS
+>>> from planning.networks.regions import DEFAULT_REGIONS
 >>> DEFAULT_REGIONS.region_of(["210100", "211100"])
 ('centre', 'west')
 >>> DEFAULT_REGIONS.override({"Benxi": "centre"}).cities("east")
@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from typing import Final
 
 import pandas as pd
+
+from planning.errors import RuleError
 
 __all__ = [
     "DEFAULT_REGIONS",
@@ -106,7 +108,7 @@ class RegionMap:
             if self.regions.get(code) != region
         ]
         if problems:
-            raise ValueError("; ".join(problems))
+            raise RuleError("; ".join(problems))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -118,7 +120,7 @@ class RegionMap:
         """City codes of `region`, sorted."""
         if region not in self.names:
             msg = f"unknown region {region!r} - use one of {', '.join(self.names)}"
-            raise ValueError(msg)
+            raise RuleError(msg)
         return tuple(sorted(c for c, r in self.regions.items() if r == region))
 
     def region_of(self, city_codes: Iterable[str]) -> tuple[str, ...]:
@@ -130,7 +132,7 @@ class RegionMap:
                 f"cities without a region: {', '.join(missing[:5])} - pass "
                 "RegionMap.override({city: region}) for each"
             )
-            raise ValueError(msg)
+            raise RuleError(msg)
         return tuple(self.regions[c] for c in codes)
 
     def override(self, changes: Mapping[str, str]) -> RegionMap:
@@ -152,7 +154,7 @@ class RegionMap:
             reasons[code] = "override by the caller"
         if unknown:
             msg = f"unknown cities {unknown} - use a city code, 沈阳/沈阳市 or Shenyang"
-            raise ValueError(msg)
+            raise RuleError(msg)
         anchors = {r: c for r, c in self.anchors.items() if regions.get(c) == r}
         return RegionMap(regions=regions, anchors=anchors, reasons=reasons)
 

@@ -4,7 +4,7 @@ A *network tier* is a service that some facilities are designated to provide: a 
 centre, a county public-health laboratory. It has a travel-time standard, a demand weight (a
 linear combination of demand columns), capability prerequisites (which facilities qualify),
 limits (count, budget, at least one per city / county) and optionally the lower tiers it also
-provides. `scenarios.networks.designation.designate` plans any list of them.
+provides. `planning.networks.designation.designate` plans any list of them.
 
 A tier in TOML (``NetworkTier.from_dict(tomllib.loads(text))``)::
 
@@ -29,7 +29,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
-from scenarios.errors import ScenariosError
+from planning.errors import PlanningError
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -58,7 +58,7 @@ COUNTY_LEVEL_AND_ABOVE: tuple[str, ...] = ("county_hospital", "county_3a", "city
 Name = Annotated[str, Field(strict=True, min_length=1)]
 
 
-class NetworkSpecError(ScenariosError, ValueError):
+class NetworkSpecError(PlanningError, ValueError):
     """A network specification (tier, chain, lab network) that cannot describe a network."""
 
 

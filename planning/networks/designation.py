@@ -6,8 +6,8 @@ minimums are that model's rules), solves it and reports it with the metrics of t
 plan (`optimizer.metrics`) in a `NetworkResult`.
 
 >>> import geodata
->>> from scenarios.networks.tiers import NetworkTier
->>> from scenarios.networks.designation import designate
+>>> from planning.networks.tiers import NetworkTier
+>>> from planning.networks.designation import designate
 >>> world = geodata.load_dataset("liaoning")
 >>> tier = NetworkTier(name="dialysis", standard_minutes=45, max_new=10)
 >>> result = designate(world, [tier], network="dialysis")
@@ -30,8 +30,8 @@ from optimizer.metrics import plan_metrics, provider_masks
 from optimizer.result import Status
 from optimizer.solve import DEFAULT_MIP_GAP
 from optimizer.upgrade import UpgradePlan, UpgradeProblem, UpgradeTier, solve_upgrades
-from scenarios.networks._report import NetworkResult, metrics_table_inputs
-from scenarios.networks.tiers import (
+from planning.networks._report import NetworkResult, metrics_table_inputs
+from planning.networks.tiers import (
     NetworkSpecError,
     NetworkTier,
     demand_weight,

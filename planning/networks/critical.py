@@ -2,7 +2,7 @@
 child and trauma centres, designated on county-level-and-above hospitals.
 
 >>> import geodata
->>> from scenarios.networks.critical import plan_centres
+>>> from planning.networks.critical import plan_centres
 >>> world = geodata.load_dataset("liaoning")
 >>> stroke = plan_centres(world, "stroke", max_centres=15)
 >>> stroke.status, stroke.after["stroke"].covered_share > 0.8
@@ -27,10 +27,10 @@ import pandas as pd
 from numpy.typing import NDArray
 from pydantic import ConfigDict
 
-from scenarios.networks._chain import plan_chain
-from scenarios.networks._report import NetworkResult
-from scenarios.networks.designation import designate
-from scenarios.networks.tiers import NetworkSpecError, NetworkTier, spec_from_dict
+from planning.networks._chain import plan_chain
+from planning.networks._report import NetworkResult
+from planning.networks.designation import designate
+from planning.networks.tiers import NetworkSpecError, NetworkTier, spec_from_dict
 
 if TYPE_CHECKING:
     from geodata.dataset import Dataset

@@ -1,7 +1,7 @@
 """Public-health laboratory (CDC) network: province, city and county levels, as configuration.
 
 >>> import geodata
->>> from scenarios.networks.labs import LabNetworkSpec, plan_lab_network
+>>> from planning.networks.labs import LabNetworkSpec, plan_lab_network
 >>> world = geodata.load_dataset("liaoning")
 >>> result = plan_lab_network(world)                    # the three default levels
 >>> result.status, {k: len(v) for k, v in result.designated.items()}
@@ -51,13 +51,13 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Literal
 import pandas as pd
 from pydantic import ConfigDict, Field
 
-from scenarios.networks.designation import designate
-from scenarios.networks.tiers import NetworkSpecError, NetworkTier, spec_from_dict
+from planning.networks.designation import designate
+from planning.networks.tiers import NetworkSpecError, NetworkTier, spec_from_dict
 
 if TYPE_CHECKING:
     from geodata.dataset import Dataset
     from geodata.travel import TravelTimes
-    from scenarios.networks._report import NetworkResult
+    from planning.networks._report import NetworkResult
 
 __all__ = ["DEFAULT_LAB_LEVELS", "LabNetworkSpec", "plan_lab_network"]
 
@@ -198,7 +198,7 @@ def plan_lab_network(
         Level name → facility ids of existing laboratories (open at no cost; a laboratory
         also serves the levels below it).
     upgraded, eligible
-        Capability restrictions (see `scenarios.networks.tiers.eligible_sites`).
+        Capability restrictions (see `planning.networks.tiers.eligible_sites`).
     times
         Demand × facility minutes; default the world's with a cutoff of the largest standard.
     solver, time_limit_s, mip_gap

@@ -1,4 +1,4 @@
-"""The two-stage chain adapter of `scenarios.networks.critical` (model: `optimizer.chain`).
+"""The two-stage chain adapter of `planning.networks.critical` (model: `optimizer.chain`).
 
 Sites are the hospitals that qualify as county-level (first-contact) or city-level centres,
 plus the existing ones; transfer minutes between them come from the world's road graph
@@ -17,8 +17,8 @@ from numpy.typing import NDArray
 
 from optimizer.chain import ChainPlan, ChainProblem, ChainTimes, evaluate_chain, solve_chain
 from optimizer.solve import DEFAULT_MIP_GAP
-from scenarios.networks._report import NetworkResult, tier_metrics
-from scenarios.networks.tiers import (
+from planning.networks._report import NetworkResult, tier_metrics
+from planning.networks.tiers import (
     NetworkSpecError,
     NetworkTier,
     demand_weight,
@@ -30,7 +30,7 @@ from scenarios.networks.tiers import (
 if TYPE_CHECKING:
     from geodata.dataset import Dataset
     from geodata.travel import TravelTimes
-    from scenarios.networks.critical import ChainSpec
+    from planning.networks.critical import ChainSpec
 
 __all__ = ["plan_chain"]
 
@@ -77,7 +77,7 @@ def plan_chain(
     mip_gap: float | None,
 ) -> NetworkResult:
     """Build the `optimizer.chain.ChainProblem` of `tier` and `spec` on `world`, solve it,
-    report it (see `scenarios.networks.critical.plan_centres` for the arguments)."""
+    report it (see `planning.networks.critical.plan_centres` for the arguments)."""
     first_leg = tier.standard_minutes if spec.first_leg_minutes is None else spec.first_leg_minutes
     facilities = pd.DataFrame(world.facilities.drop(columns="geometry")).reset_index(drop=True)
     county_types = world.units("county")["county_type"]

@@ -29,7 +29,7 @@ by grade (3A before other grades) and then facility order; the others are report
 its status; people are served by their region's centres only.
 
 >>> import geodata
->>> from scenarios.networks.regional import plan_regional_centres
+>>> from planning.networks.regional import plan_regional_centres
 >>> result = plan_regional_centres(geodata.load_dataset("liaoning"))
 >>> result.status, len(result.centres)
 ('optimal', 32)
@@ -47,9 +47,10 @@ import numpy as np
 import pandas as pd
 
 from optimizer import Plan, Problem, Status, solve
-from scenarios.networks._reach import weighted_quantile, worst_status
-from scenarios.networks.fields import REGIONAL_CENTRE_FIELDS, SpecialtyField, eligible_facilities
-from scenarios.networks.regions import DEFAULT_REGIONS, RegionMap
+from planning.errors import RuleError
+from planning.networks._reach import weighted_quantile, worst_status
+from planning.networks.fields import REGIONAL_CENTRE_FIELDS, SpecialtyField, eligible_facilities
+from planning.networks.regions import DEFAULT_REGIONS, RegionMap
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -211,7 +212,7 @@ def _check(rules: RegionalRules, demand: pd.DataFrame, sites: pd.DataFrame) -> N
     if not (math.isfinite(rules.standard_minutes) and rules.standard_minutes > 0):
         problems.append("standard_minutes must be a positive number")
     if problems:
-        raise ValueError("; ".join(problems))
+        raise RuleError("; ".join(problems))
 
 
 def _require_problems(rules: RegionalRules, sites: pd.DataFrame) -> list[str]:

@@ -36,7 +36,7 @@ Within a place, hospitals are listed by tier, then grade (3A first), then facili
 split of a place's designations gives the highest levels to the hospitals listed first.
 
 >>> import geodata
->>> from scenarios.networks.specialties import allocate_specialties
+>>> from planning.networks.specialties import allocate_specialties
 >>> result = allocate_specialties(geodata.load_dataset("liaoning"))
 >>> result.allocation.status
 <Status.OPTIMAL: 'optimal'>
@@ -59,8 +59,9 @@ from optimizer.allocation import (
     DesignationLevel,
     solve_allocation,
 )
-from scenarios.networks.fields import KEY_SPECIALTY_FIELDS, SpecialtyField, eligible_facilities
-from scenarios.networks.regions import DEFAULT_REGIONS, RegionMap
+from planning.errors import RuleError
+from planning.networks.fields import KEY_SPECIALTY_FIELDS, SpecialtyField, eligible_facilities
+from planning.networks.regions import DEFAULT_REGIONS, RegionMap
 
 if TYPE_CHECKING:
     from geodata.dataset import Dataset
@@ -289,7 +290,7 @@ def _check(  # noqa: PLR0912 - one branch per documented rule
     except ValueError as exc:
         problems.append(str(exc))
     if problems:
-        raise ValueError("; ".join(problems))
+        raise RuleError("; ".join(problems))
 
 
 def _readiness(rules: SpecialtyRules, hospitals: pd.DataFrame) -> np.ndarray[Any, Any]:
