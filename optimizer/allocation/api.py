@@ -108,10 +108,11 @@ from optimizer.allocation._model import (
     build_reach_model,
 )
 from optimizer.core.milp import Milp
+from optimizer.core.options import SolverOptions, solver_options
 from optimizer.core.problem import caller_ids, cost_matrix
-from optimizer.core.solvers import SOLVERS, SolverRun, run_milp, solver_label
-from optimizer.errors import InvalidOptionError, InvalidProblemError
-from optimizer.result import DEFAULT_MIP_GAP, Status
+from optimizer.core.solvers import SolverRun, solver_label, worst_status
+from optimizer.errors import InvalidProblemError
+from optimizer.result import Status
 
 __all__ = [
     "STAGE_TOLERANCE",
@@ -426,15 +427,7 @@ def solve_allocation(
         When no hospital-specialty pair is eligible at any level (nothing to allocate).
     """
     start = time.perf_counter()
-    if solver not in SOLVERS:
-        msg = f"solver must be one of {', '.join(SOLVERS)}; got {solver!r}"
-        raise InvalidOptionError(msg)
-    if time_limit is not None and not time_limit > 0:
-        msg = f"time_limit must be > 0 seconds, got {time_limit!r}"
-        raise InvalidOptionError(msg)
-    if mip_gap is not None and not 0 <= mip_gap < 1:
-        msg = f"mip_gap must be in [0, 1), got {mip_gap!r}"
-        raise InvalidOptionError(msg)
+    options = solver_options(solver, time_limit, mip_gap)
     if not problem.eligible.any():
         msg = (
             "no hospital-specialty pair is eligible at any level: give at least one level an "
@@ -443,9 +436,8 @@ def solve_allocation(
         raise InvalidProblemError(msg)
     reason = explain_infeasible(problem)
     if reason:
-        label = f"{solver_label(solver)} (not run: pre-solve checks)"
+        label = f"{solver_label(options.solver)} (not run: pre-solve checks)"
         return _no_plan(Status.INFEASIBLE, reason, start, label)
-    options = _Options(solver, time_limit, DEFAULT_MIP_GAP if mip_gap is None else mip_gap)
     counts = build_reach_model(problem)
     reach_milp = counts.builder.build()
     run = options.run(reach_milp)
@@ -480,7 +472,7 @@ def solve_allocation(
     designations = _designations(problem, block.level[on], block.hospital[on], block.specialty[on])
     reached = reach(problem, designations)
     return Allocation(
-        status=max((r.status for r in runs), key=_severity),
+        status=worst_status(r.status for r in runs),
         objective=_objective(problem, reached),
         gap=max((r.gap for r in runs if not math.isnan(r.gap)), default=math.nan),
         designations=designations,
@@ -493,28 +485,12 @@ def solve_allocation(
     )
 
 
-@dataclass(frozen=True)
-class _Options:
-    solver: str
-    time_limit: float | None
-    mip_gap: float
-
-    def run(self, milp: Milp, start: FloatArray | None = None) -> SolverRun:
-        return run_milp(
-            milp,
-            solver=self.solver,
-            time_limit=self.time_limit,
-            mip_gap=self.mip_gap,
-            start=start,
-        )
-
-
 def _split(
     problem: AllocationProblem,
     counts: Counts,
     reach_milp: Milp,
     reach_values: FloatArray,
-    options: _Options,
+    options: SolverOptions,
 ) -> tuple[HospitalBlock, Milp, FloatArray, SolverRun | None]:
     """Give the location counts of stage 1 to hospitals (an LP with an integral optimum).
 
@@ -584,11 +560,6 @@ def _designations(
 def _objective(problem: AllocationProblem, reached: Mapping[tuple[Hashable, str], float]) -> float:
     v = dict(zip(problem.specialty_ids, problem.specialty_weight.tolist(), strict=True))
     return float(sum(lv.weight * v[s] * reached[(s, lv.name)] for lv in problem.levels for s in v))
-
-
-def _severity(status: Status) -> int:
-    order = [Status.OPTIMAL, Status.FEASIBLE, Status.NO_SOLUTION, Status.INFEASIBLE]
-    return order.index(status)
 
 
 def _no_plan(status: Status, message: str, start: float, solver: str) -> Allocation:

@@ -91,10 +91,11 @@ from optimizer.chain._model import (
     explain_infeasible,
     row_of,
 )
+from optimizer.core.options import solver_options
 from optimizer.core.problem import Problem
-from optimizer.core.solvers import SOLVERS, run_milp, solver_label
+from optimizer.core.solvers import solver_label
 from optimizer.errors import InvalidOptionError, InvalidProblemError
-from optimizer.result import DEFAULT_MIP_GAP, Status
+from optimizer.result import Status
 
 __all__ = ["ChainPlan", "ChainProblem", "ChainTimes", "evaluate_chain", "solve_chain"]
 
@@ -435,10 +436,7 @@ def solve_chain(
         For options that do not describe a model.
     """
     start = time.perf_counter()
-    solver = solver.lower()
-    if solver not in SOLVERS:
-        msg = f"solver must be one of {', '.join(SOLVERS)}; got {solver!r}"
-        raise InvalidOptionError(msg)
+    options = solver_options(solver, time_limit, mip_gap)
     limits = Limits(
         max_first,
         max_second,
@@ -455,7 +453,7 @@ def solve_chain(
             Status.INFEASIBLE,
             reason,
             start,
-            f"{solver_label(solver)} (not run: pre-solve checks)",
+            f"{solver_label(options.solver)} (not run: pre-solve checks)",
         )
     keep = max([1, *limits.min_second.values(), *limits.min_open.values()])
     blocked = duplicates(problem, keep)
@@ -465,12 +463,7 @@ def solve_chain(
         second_cost=np.where(blocked, np.nan, problem.second_cost),
     )
     built = build_model(reduced, limits)
-    run = run_milp(
-        built.milp,
-        solver=solver,
-        time_limit=time_limit,
-        mip_gap=DEFAULT_MIP_GAP if mip_gap is None else mip_gap,
-    )
+    run = options.run(built.milp)
     if run.values is None:
         message = run.reason
         if run.status is Status.INFEASIBLE:

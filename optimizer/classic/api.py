@@ -26,9 +26,10 @@ from optimizer.classic.center import formulate_minmax
 from optimizer.classic.coverage import formulate_coverage, formulate_set_cover
 from optimizer.classic.median import formulate_median
 from optimizer.core.milp import Milp
+from optimizer.core.options import SolverOptions, check_choice, solver_options
 from optimizer.core.problem import Problem
 from optimizer.core.reduce import nearest_open
-from optimizer.core.solvers import SOLVERS, SolverRun, run_milp, settle, solver_label
+from optimizer.core.solvers import SolverRun, settle, solver_label
 from optimizer.errors import InvalidOptionError
 from optimizer.result import DEFAULT_MIP_GAP, Plan, Status
 
@@ -219,28 +220,27 @@ def _run(
     *,
     objective: str,
     threshold: float | None,
-    solver: str,
-    time_limit: float | None,
-    mip_gap: float,
+    options: SolverOptions,
     no_goods: list[BoolArray],
 ) -> tuple[Formulation, SolverRun]:
     """Formulate and solve; with HiGHS, the uncapacitated p-median goes through Benders and
     the uncapacitated p-center through a radius bisection."""
-    if objective == "median" and problem.capacity is None and solver == "highs":
+    limit, gap = options.time_limit, options.mip_gap
+    if objective == "median" and problem.capacity is None and options.solver == "highs":
         form, run = solve_median_benders(
-            problem, sel, time_limit=time_limit, mip_gap=mip_gap, no_goods=no_goods
+            problem, sel, time_limit=limit, mip_gap=gap, no_goods=no_goods
         )
         return form, settle(run)
-    if objective == "minmax" and problem.capacity is None and solver == "highs":
+    if objective == "minmax" and problem.capacity is None and options.solver == "highs":
         form, run = solve_center_search(
-            problem, sel, time_limit=time_limit, mip_gap=mip_gap, no_goods=no_goods
+            problem, sel, time_limit=limit, mip_gap=gap, no_goods=no_goods
         )
         return form, settle(run)
     form = _formulate(problem, sel, objective, threshold)
     milp = form.milp
     for chosen in no_goods:
         milp = _no_good(milp, form.y_cols, chosen)
-    run = run_milp(milp, solver=solver, time_limit=time_limit, mip_gap=mip_gap)
+    run = options.run(milp)
     return Formulation(milp, form.y_cols, form.assignment), run
 
 
@@ -306,25 +306,14 @@ def solve(
         For options that do not describe a model (one line listing every problem).
     """
     start = time.perf_counter()
-    if objective not in OBJECTIVES:
-        msg = f"objective must be one of {', '.join(OBJECTIVES)}; got {objective!r}"
-        raise InvalidOptionError(msg)
-    solver = solver.lower()
-    if solver not in SOLVERS:
-        msg = f"solver must be one of {', '.join(SOLVERS)}; got {solver!r}"
-        raise InvalidOptionError(msg)
+    check_choice("objective", objective, OBJECTIVES)
+    options = solver_options(solver, time_limit, mip_gap)
     covering = objective in ("coverage", "set_cover")
     if covering and (threshold is None or not math.isfinite(threshold) or threshold < 0):
         msg = f"objective {objective!r} needs threshold= (a service standard >= 0)"
         raise InvalidOptionError(msg)
     if not covering and threshold is not None:
         msg = f"threshold applies to coverage and set_cover, not {objective!r}"
-        raise InvalidOptionError(msg)
-    if time_limit is not None and not time_limit > 0:
-        msg = f"time_limit must be > 0 seconds, got {time_limit!r}"
-        raise InvalidOptionError(msg)
-    if mip_gap is not None and not 0 <= mip_gap < 1:
-        msg = f"mip_gap must be in [0, 1), got {mip_gap!r}"
         raise InvalidOptionError(msg)
     if isinstance(alternatives, bool) or not isinstance(alternatives, int) or alternatives < 0:
         msg = f"alternatives must be an integer >= 0, got {alternatives!r}"
@@ -351,22 +340,21 @@ def solve(
             open_sites=(),
             assignment={},
             runtime_s=time.perf_counter() - start,
-            solver=f"{solver_label(solver)} (not run: pre-solve checks)",
+            solver=f"{solver_label(options.solver)} (not run: pre-solve checks)",
             message=reason,
         )
-    gap = DEFAULT_MIP_GAP if mip_gap is None else mip_gap
-    options = {
-        "objective": objective,
-        "threshold": threshold,
-        "solver": solver,
-        "time_limit": time_limit,
-        "mip_gap": gap,
-    }
     no_goods: list[BoolArray] = []
     plans: list[Plan] = []
     for _ in range(alternatives + 1):
         t0 = time.perf_counter()
-        form, run = _run(problem, sel, no_goods=no_goods, **options)  # type: ignore[arg-type]
+        form, run = _run(
+            problem,
+            sel,
+            objective=objective,
+            threshold=threshold,
+            options=options,
+            no_goods=no_goods,
+        )
         if run.values is None and plans:
             break
         plans.append(

@@ -1,4 +1,4 @@
-"""What every model family shares: the MILP builder, solver runs, the input matrix and checks.
+"""What every model family shares: the MILP builder, solver runs, the input matrix, options.
 
 A family (`optimizer.classic`, `optimizer.upgrade`, `optimizer.allocation`, `optimizer.chain`)
 imports from here and never from another family's private modules. See optimizer/README.md.
@@ -7,17 +7,30 @@ imports from here and never from another family's private modules. See optimizer
 from __future__ import annotations
 
 from optimizer.core.milp import Milp, MilpBuilder
+from optimizer.core.options import SolverOptions, check_choice, choice_problem, solver_options
 from optimizer.core.problem import Problem, caller_ids, cost_matrix
 from optimizer.core.reduce import merge_identical_rows, nearest_open, select_entries
-from optimizer.core.solvers import SOLVERS, SolverRun, run_milp, settle, solver_label
+from optimizer.core.solvers import (
+    SOLVERS,
+    STATUS_ORDER,
+    SolverRun,
+    run_milp,
+    settle,
+    solver_label,
+    worst_status,
+)
 
 __all__ = [
     "SOLVERS",
+    "STATUS_ORDER",
     "Milp",
     "MilpBuilder",
     "Problem",
+    "SolverOptions",
     "SolverRun",
     "caller_ids",
+    "check_choice",
+    "choice_problem",
     "cost_matrix",
     "merge_identical_rows",
     "nearest_open",
@@ -25,4 +38,6 @@ __all__ = [
     "select_entries",
     "settle",
     "solver_label",
+    "solver_options",
+    "worst_status",
 ]

@@ -18,6 +18,7 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from optimizer.result import Status, gap_words, settled_status
 __all__ = [
     "INFEASIBLE_REASON",
     "SOLVERS",
+    "STATUS_ORDER",
     "TIME_LIMIT_REASON",
     "SolverRun",
     "highs_label",
@@ -40,6 +42,7 @@ __all__ = [
     "settle",
     "solver_label",
     "stale_solution",
+    "worst_status",
 ]
 
 SOLVERS = ("highs", "cbc")
@@ -244,6 +247,16 @@ def settle(run: SolverRun) -> SolverRun:
         return run
     reason = f"proven within {gap_words(run.gap)} of the best possible (a looser mip_gap)"
     return replace(run, status=status, reason=reason)
+
+
+#: Statuses from best to worst: the status of a plan built from several solver runs (stages,
+#: years) is the worst of theirs.
+STATUS_ORDER = (Status.OPTIMAL, Status.FEASIBLE, Status.NO_SOLUTION, Status.INFEASIBLE)
+
+
+def worst_status(statuses: Iterable[Status]) -> Status:
+    """The worst of ``statuses`` (at least one) in `STATUS_ORDER`."""
+    return max(statuses, key=STATUS_ORDER.index)
 
 
 _RESULT = re.compile(r"^Result - (.+)$", re.MULTILINE)

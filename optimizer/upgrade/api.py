@@ -76,10 +76,11 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from optimizer.core.milp import Milp
+from optimizer.core.options import SolverOptions, check_choice, solver_options
 from optimizer.core.problem import Problem
-from optimizer.core.solvers import SOLVERS, run_milp
+from optimizer.core.solvers import run_milp, worst_status
 from optimizer.errors import InvalidOptionError, InvalidProblemError
-from optimizer.result import DEFAULT_MIP_GAP, Status
+from optimizer.result import Status
 from optimizer.upgrade._checks import explain_infeasible, explain_solver_infeasible
 from optimizer.upgrade._heuristic import phased_start, year_floors
 from optimizer.upgrade._model import Built, build_model, max_violation
@@ -428,12 +429,8 @@ def solve_upgrades(
         gap (a looser ``mip_gap``, or a time limit) is ``feasible``, never ``optimal``.
     """
     start = time.perf_counter()
-    if objective not in UPGRADE_OBJECTIVES:
-        msg = f"objective {objective!r}: use one of {', '.join(UPGRADE_OBJECTIVES)}"
-        raise InvalidOptionError(msg)
-    if solver not in SOLVERS:
-        msg = f"solver {solver!r}: use one of {', '.join(SOLVERS)}"
-        raise InvalidOptionError(msg)
+    check_choice("objective", objective, UPGRADE_OBJECTIVES)
+    options = solver_options(solver, time_limit, mip_gap)
     if objective in ("equity", "lexicographic") and (equity_group not in problem.demand_groups):
         msg = f"objective {objective!r} needs demand_groups[{equity_group!r}]"
         raise InvalidOptionError(msg)
@@ -466,8 +463,8 @@ def solve_upgrades(
         unreachable=unreachable,
     )
     initial: FloatArray | None = None
-    first_limit = time_limit
-    if years is not None and len(years) > 1 and solver == "highs":
+    first_limit = options.time_limit
+    if years is not None and len(years) > 1 and options.solver == "highs":
         aided = time.perf_counter()
         built, initial = _phased_aids(
             problem,
@@ -475,10 +472,12 @@ def solve_upgrades(
             budget=budget,
             yearly_budgets=years,
             carry_over=carry_over,
-            allowance_s=None if time_limit is None else PHASED_AID_SHARE * time_limit,
+            allowance_s=(
+                None if options.time_limit is None else PHASED_AID_SHARE * options.time_limit
+            ),
         )
-        if time_limit is not None:
-            first_limit = max(time_limit - (time.perf_counter() - aided), 0.0)
+        if options.time_limit is not None:
+            first_limit = max(options.time_limit - (time.perf_counter() - aided), 0.0)
     runs: list[tuple[str, Milp]] = []
     if objective in ("equity", "lexicographic"):
         runs.append(("worst_group_share", replace(built.milp, cost=built.equity_cost, offset=0.0)))
@@ -489,9 +488,7 @@ def solve_upgrades(
         problem,
         built,
         runs,
-        solver=solver,
-        time_limit=time_limit,
-        mip_gap=mip_gap,
+        options=options,
         start=start,
         objective=objective,
         initial=initial,
@@ -554,9 +551,7 @@ def _run_stages(
     built: Built,
     runs: list[tuple[str, Milp]],
     *,
-    solver: str,
-    time_limit: float | None,
-    mip_gap: float | None,
+    options: SolverOptions,
     start: float,
     objective: str,
     initial: FloatArray | None = None,
@@ -568,8 +563,8 @@ def _run_stages(
     ``initial`` is a full solution vector handed to the first run as a MIP start (later runs
     start from the previous stage's solution); ``first_limit`` replaces `time_limit` for the
     first run (phased plans spend part of the limit on the heuristic); ``infeasible`` is the
-    message when the solver proves that no plan exists. Every run uses ``mip_gap`` (default
-    `DEFAULT_MIP_GAP`).
+    message when the solver proves that no plan exists. Every run uses ``options.mip_gap``
+    (default `DEFAULT_MIP_GAP`).
     """
     fixed: Milp | None = None
     stages: dict[str, float] = {}
@@ -580,9 +575,10 @@ def _run_stages(
     messages: list[str] = []
     for index, (name, stage) in enumerate(runs):
         model = stage if fixed is None else replace(fixed, cost=stage.cost, offset=stage.offset)
-        gap = DEFAULT_MIP_GAP if mip_gap is None else mip_gap
-        limit = first_limit if index == 0 and first_limit is not None else time_limit
-        run = run_milp(model, solver=solver, time_limit=limit, mip_gap=gap, start=values)
+        limit = first_limit if index == 0 and first_limit is not None else options.time_limit
+        run = run_milp(
+            model, solver=options.solver, time_limit=limit, mip_gap=options.mip_gap, start=values
+        )
         label = run.solver
         statuses.append(run.status)
         if run.status is Status.INFEASIBLE:
@@ -607,7 +603,7 @@ def _run_stages(
         row = sp.csr_array(model.cost.reshape(1, -1))
         fixed = model.with_rows(row, [-np.inf], [value - model.offset + slack])
     assert values is not None
-    status = max(statuses, key=_severity)
+    status = worst_status(statuses)
     plan = built.decode(values)
     from optimizer.upgrade.evaluate import objective_value
 
@@ -628,11 +624,6 @@ def _run_stages(
         solver=label,
         message="; ".join(messages),
     )
-
-
-def _severity(status: Status) -> int:
-    order = [Status.OPTIMAL, Status.FEASIBLE, Status.NO_SOLUTION, Status.INFEASIBLE]
-    return order.index(status)
 
 
 def _empty_plan(
