@@ -1,8 +1,9 @@
 """An approximated road network built from seat points, for when no OpenStreetMap file is used.
 
 `approximated_graph` turns the seats of a province (city, county and township seats) into an
-osmnx-compatible `networkx.MultiDiGraph` (DESIGN "road graph"). Every place is a node; links
-are straight lines between nearby places whose length is stretched by a circuity factor.
+osmnx-compatible `networkx.MultiDiGraph` (``docs/data_contract.md``, "Road graph"). Every
+place is a node; links are straight lines between nearby places whose length is stretched by
+a circuity factor.
 
 Method
 ------

@@ -21,11 +21,11 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geodata.datasets import available, get_path
-from geodata.errors import DataProblem, DataValidationError, HealthplanDataError
+from geodata.errors import HealthplanDataError
 from geodata.io import read_csv_text, read_facilities, read_table
-from geodata.schema import DEMAND_AGE_BANDS
+from geodata.schema import ADMIN_UNIT_COLUMNS, DEMAND_AGE_BANDS
 from geodata.settings import STORAGE_CRS
-from geodata.validate import validate_demand, validate_facilities
+from geodata.validate import validate_admin_units, validate_demand, validate_facilities
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -35,11 +35,12 @@ if TYPE_CHECKING:
 __all__ = ["Dataset", "load_dataset"]
 
 _CODE_DTYPES = dict.fromkeys(("code", "parent_code", "county_code", "city_code"), str)
+_CORRIDOR_DTYPES = {"place_adcode": str, "route_code": str}
 
 
 @dataclass
 class Dataset:
-    """A validated planning world (see DESIGN.md, "Data contracts").
+    """A validated planning world (contract: ``docs/data_contract.md``).
 
     Attributes
     ----------
@@ -93,10 +94,24 @@ class Dataset:
 
     @property
     def admin_units(self) -> gpd.GeoDataFrame:
-        """All admin units in one frame: polygons for province/city/county, township points."""
-        cols = ["code", "name_zh", "name_en", "level", "parent_code", "kind"]
-        towns = self.townships.assign(level="township", parent_code=self.townships["county_code"])
+        """All admin units in one frame: polygons for province/city/county, township points.
+
+        The ``admin_units`` layer of the data contract (``docs/data_contract.md``): the
+        required columns, ``kind`` (empty on polygon rows), ``county_type`` (empty except on
+        county rows), and ``population`` and ``coord_source`` when the world has them.
+        """
+        cols = [*ADMIN_UNIT_COLUMNS, "kind", "county_type"]
+        towns = self.townships.assign(
+            level="township", parent_code=self.townships["county_code"], county_type=""
+        )
         polygons = self.boundaries.assign(kind=self.boundaries.get("kind", ""))
+        if "county_type" not in polygons:
+            polygons["county_type"] = ""
+        if "population" in polygons and "population" in towns:
+            cols.append("population")
+        if "coord_source" in towns:
+            polygons["coord_source"] = ""
+            cols.append("coord_source")
         frames = [polygons[[*cols, "geometry"]], towns[[*cols, "geometry"]]]
         units = pd.concat(frames, ignore_index=True)
         return gpd.GeoDataFrame(units, geometry="geometry", crs=STORAGE_CRS)
@@ -191,12 +206,31 @@ class Dataset:
         return out
 
     def to_gpkg(self, path: str | Path) -> Path:
-        """Write the dataset as a GeoPackage (layers admin_units, demand, facilities, seats)."""
+        """Write the dataset as a GeoPackage that `load_dataset` reads back into the same world.
+
+        Layers ``admin_units``, ``demand``, ``facilities`` and ``seats``, and ``corridors``
+        (a table without geometry) when the world has corridors; see
+        ``docs/data_contract.md``. The build manifest is not written.
+
+        Parameters
+        ----------
+        path
+            The ``.gpkg`` file; layers already in it are replaced.
+
+        Returns
+        -------
+        pathlib.Path
+            `path`.
+        """
         path = Path(path)
         self.admin_units.to_file(path, layer="admin_units", driver="GPKG")
         self.demand.to_file(path, layer="demand", driver="GPKG")
         self.facilities.to_file(path, layer="facilities", driver="GPKG")
         self.seats.to_file(path, layer="seats", driver="GPKG")
+        if self.corridors is not None:
+            import pyogrio
+
+            pyogrio.write_dataframe(self.corridors, path, layer="corridors", driver="GPKG")
         return path
 
 
@@ -235,16 +269,14 @@ def _demand_from_townships(townships: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _load_builtin(name: str) -> Dataset:
     folder = get_path(name)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    boundaries = gpd.read_file(folder / "boundaries.geojson")
-    for column in ("code", "parent_code"):
-        boundaries[column] = boundaries[column].fillna("").astype(str)
+    boundaries = validate_admin_units(
+        gpd.read_file(folder / "boundaries.geojson"), source=f"{name}/boundaries.geojson"
+    )
     townships = _points_csv(folder / "townships.csv")
     seats = _points_csv(folder / "seats.csv")
     corridors_path = folder / "corridors.csv"
     corridors = (
-        pd.read_csv(corridors_path, dtype={"place_adcode": str, "route_code": str})
-        if corridors_path.exists()
-        else None
+        pd.read_csv(corridors_path, dtype=_CORRIDOR_DTYPES) if corridors_path.exists() else None
     )
     province = shapely.union_all(boundaries.loc[boundaries["level"] == "province", "geometry"])
     counties = boundaries.loc[boundaries["level"] == "county", "code"]
@@ -270,24 +302,27 @@ def _load_builtin(name: str) -> Dataset:
     )
 
 
+#: Columns of the admin_units layer that belong to one side of the split only.
+_TOWNSHIP_ONLY = ("kind", "coord_source")
+_POLYGON_ONLY = ("level", "parent_code", "county_type")
+
+
 def _load_gpkg(path: Path) -> Dataset:
-    units = read_table(path, layer="admin_units")
-    for column in ("code", "parent_code"):
-        if column not in units:
-            raise DataValidationError(
-                [
-                    DataProblem(
-                        f"{path.name} (layer 'admin_units')",
-                        f"column '{column}'",
-                        "missing",
-                        "admin_units needs code, name_zh, name_en, level, parent_code",
-                    )
-                ]
-            )
-        units[column] = units[column].fillna("").astype(str)
-    boundaries = units[units["level"] != "township"].reset_index(drop=True)
-    townships = units[units["level"] == "township"].reset_index(drop=True)
-    townships = townships.assign(county_code=townships["parent_code"])
+    layers = _layers(path)
+    units = validate_admin_units(
+        read_table(path, layer="admin_units"), source=f"{path.name} (layer 'admin_units')"
+    )
+    township = units["level"] == "township"
+    boundaries = units[~township].drop(columns=list(_TOWNSHIP_ONLY), errors="ignore")
+    boundaries = boundaries.reset_index(drop=True)
+    towns = units[township].reset_index(drop=True)
+    city_of = dict(zip(boundaries["code"], boundaries["parent_code"], strict=True))
+    towns = towns.assign(
+        county_code=towns["parent_code"], city_code=towns["parent_code"].map(city_of).fillna("")
+    )
+    townships = gpd.GeoDataFrame(
+        towns.drop(columns=list(_POLYGON_ONLY)), geometry="geometry", crs=units.crs
+    )
     polygons = boundaries.loc[boundaries["level"] == "province", "geometry"]
     province = shapely.union_all(polygons.to_numpy()) if len(polygons) else None
     counties = boundaries.loc[boundaries["level"] == "county", "code"]
@@ -299,11 +334,13 @@ def _load_gpkg(path: Path) -> Dataset:
     )
     seats = (
         read_table(path, layer="seats")
-        if "seats" in _layers(path)
+        if "seats" in layers
         else gpd.GeoDataFrame(
             {"code": [], "level": []}, geometry=gpd.GeoSeries([], crs=STORAGE_CRS)
         )
     )
+    if "code" in seats:
+        seats["code"] = seats["code"].astype(str)
     return Dataset(
         name=path.name,
         boundaries=boundaries,
@@ -311,7 +348,15 @@ def _load_gpkg(path: Path) -> Dataset:
         demand=demand,
         facilities=facilities,
         seats=seats,
+        corridors=_read_corridors(path) if "corridors" in layers else None,
     )
+
+
+def _read_corridors(path: Path) -> pd.DataFrame:
+    import pyogrio
+
+    corridors: pd.DataFrame = pyogrio.read_dataframe(path, layer="corridors", read_geometry=False)
+    return corridors.astype(_CORRIDOR_DTYPES)
 
 
 def _layers(path: Path) -> list[str]:
@@ -332,7 +377,8 @@ def load_dataset(
     ----------
     source
         A built-in dataset name (``"liaoning"``) or a GeoPackage with layers ``admin_units``,
-        ``demand`` and ``facilities`` (and optionally ``seats``) in the DESIGN.md contract.
+        ``demand`` and ``facilities`` (and optionally ``seats``) in the data contract
+        (``docs/data_contract.md``).
     facilities
         A user's real facility table (CSV with lon/lat, GeoPackage layer or GeoJSON) that
         replaces the dataset's facilities; validated against the dataset's counties and

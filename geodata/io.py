@@ -136,7 +136,7 @@ def read_facilities(
     province: BaseGeometry | None = None,
     counties: Iterable[str] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read and validate a facility table in the data contract (DESIGN.md).
+    """Read and validate a facility table (``docs/data_contract.md``).
 
     For a GeoPackage without ``layer``, the layer named ``facilities`` is used when present.
     The checks are those of `geodata.validate.validate_facilities`; every problem a user can
@@ -171,7 +171,7 @@ def read_demand(
     crs: str | None = None,
     province: BaseGeometry | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read and validate a demand table in the data contract (DESIGN.md).
+    """Read and validate a demand table (``docs/data_contract.md``).
 
     For a GeoPackage without ``layer``, the layer named ``demand`` is used. The checks are
     those of `geodata.validate.validate_demand`.

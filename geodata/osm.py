@@ -1,8 +1,9 @@
 """Road graphs from OpenStreetMap files (``.osm.pbf``, ``.osm``, ``.osm.xml``, ``.osm.bz2``).
 
 `graph_from_osm` reads a local OSM extract into an osmnx-compatible `networkx.MultiDiGraph`
-(see DESIGN "road graph"): nodes carry ``x``/``y`` (WGS-84 longitude/latitude), edges carry
-``length`` (m), ``highway`` (one string), ``speed_kph`` and ``travel_time`` (s).
+(``docs/data_contract.md``, "Road graph"): nodes carry ``x``/``y`` (WGS-84
+longitude/latitude), edges carry ``length`` (m), ``highway`` (one string), ``speed_kph`` and
+``travel_time`` (s).
 
 Pipeline:
 

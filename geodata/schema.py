@@ -1,6 +1,7 @@
 """Names shared by every layer: service tiers, admin levels and the columns of each frame.
 
-The spelling here is the spelling everywhere (scenario files, outputs, maps).
+The spelling here is the spelling everywhere (scenario files, outputs, maps). The full data
+contract (every layer, column, type, unit and allowed value) is ``docs/data_contract.md``.
 """
 
 from __future__ import annotations
@@ -10,17 +11,20 @@ from typing import Final
 __all__ = [
     "ADMIN_LEVELS",
     "ADMIN_UNIT_COLUMNS",
+    "ADMIN_UNIT_OPTIONAL_COLUMNS",
     "CODE_LENGTHS",
+    "COUNTY_TYPES",
     "DEMAND_AGE_BANDS",
     "DEMAND_COLUMNS",
     "FACILITY_COLUMNS",
     "FACILITY_OPTIONAL_COLUMNS",
     "TIERS",
     "TOWNSHIP_KINDS",
+    "county_type_of",
 ]
 
-#: Service tiers, low to high (DESIGN.md). A site providing tier T also provides every tier
-#: below it in its branch (the upgrade models in `scenarios` define the nesting they use).
+#: Service tiers, low to high (``docs/data_contract.md``). A site providing tier T also provides
+#: every tier below it in its branch (the upgrade models define the nesting they use).
 TIERS: Final = (
     "township_health_center",
     "township_central",
@@ -40,7 +44,17 @@ CODE_LENGTHS: Final[dict[str, int]] = {"province": 6, "city": 6, "county": 6, "t
 #: farms, development zones, prisons and "飞地经济区" units of the NBS list.
 TOWNSHIP_KINDS: Final = ("subdistrict", "town", "township", "special")
 
+#: County-level unit types: 区 district, 县 county (also 自治县), 市 county-level city.
+#: Planning rules choose candidate sites by county type (a county hospital in a district is
+#: not a county_3a candidate by default).
+COUNTY_TYPES: Final = ("district", "county", "county_level_city")
+
 ADMIN_UNIT_COLUMNS: Final = ("code", "name_zh", "name_en", "level", "parent_code")
+#: Optional admin-unit columns: ``kind`` (township rows, one of `TOWNSHIP_KINDS`),
+#: ``county_type`` (county rows, one of `COUNTY_TYPES`; derived with `county_type_of` when the
+#: column is absent), ``population`` (census residents) and ``coord_source`` (township rows:
+#: where the seat point comes from).
+ADMIN_UNIT_OPTIONAL_COLUMNS: Final = ("kind", "county_type", "population", "coord_source")
 
 DEMAND_COLUMNS: Final = ("demand_id", "township_code", "county_code", "city_code", "population")
 #: Optional demand columns carried from the census (weights for specialised services).
@@ -57,3 +71,24 @@ FACILITY_OPTIONAL_COLUMNS: Final = (
     "hospital_type",
     "general_care",
 )
+
+
+def county_type_of(name_zh: str) -> str:
+    """The county type a county-level name implies: the rule the shipped dataset is built with.
+
+    Parameters
+    ----------
+    name_zh
+        Full Chinese name of a county-level unit, e.g. ``"新民市"``.
+
+    Returns
+    -------
+    str
+        ``"district"`` for a name ending in 区, ``"county_level_city"`` for 市, else
+        ``"county"`` (县, 自治县).
+    """
+    if name_zh.endswith("区"):
+        return "district"
+    if name_zh.endswith("市"):
+        return "county_level_city"
+    return "county"

@@ -1,8 +1,9 @@
 """Validation of the world's frames: demand points, facilities and administrative units.
 
-Each ``validate_*`` function checks a table against its data contract (DESIGN.md), gathers
-every problem, and raises one `DataValidationError` whose one-line message names the source
-file, the column, how many rows are affected, the first of them and the fix::
+Each ``validate_*`` function checks a table against its data contract
+(``docs/data_contract.md``), gathers every problem, and raises one `DataValidationError` whose
+one-line message names the source file, the column, how many rows are affected, the first of
+them and the fix::
 
     facilities.csv: column 'beds': 1 values are not finite ('1e400') (1 rows, first F2) - ...
 
@@ -44,10 +45,14 @@ from geodata._locate import (
 )
 from geodata.errors import DataProblem, DataValidationError
 from geodata.schema import (
+    ADMIN_LEVELS,
+    ADMIN_UNIT_COLUMNS,
+    COUNTY_TYPES,
     DEMAND_AGE_BANDS,
     DEMAND_COLUMNS,
     FACILITY_COLUMNS,
     TIERS,
+    county_type_of,
 )
 
 __all__ = [
@@ -55,6 +60,7 @@ __all__ = [
     "coordinate_columns",
     "normalise_crs",
     "points_from_lonlat",
+    "validate_admin_units",
     "validate_demand",
     "validate_facilities",
 ]
@@ -189,6 +195,76 @@ def _code_columns(
 def _raise_if(problems: list[DataProblem]) -> None:
     if problems:
         raise DataValidationError(problems)
+
+
+def validate_admin_units(units: pd.DataFrame, *, source: str = "admin_units") -> gpd.GeoDataFrame:
+    """Check an admin-units layer and return it normalised.
+
+    Parameters
+    ----------
+    units
+        One row per unit with `geodata.schema.ADMIN_UNIT_COLUMNS` (optional columns in
+        `geodata.schema.ADMIN_UNIT_OPTIONAL_COLUMNS`): polygons for province, city and county
+        rows, seat points for township rows.
+    source
+        Name used in error messages (the file and layer).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The units with ``code`` and ``parent_code`` as text (empty for the province's parent)
+        and a ``county_type`` column: the file's values on county rows, derived from
+        ``name_zh`` with `geodata.schema.county_type_of` when the column is absent, empty on
+        the other rows.
+
+    Notes
+    -----
+    Checked, and reported together: the required columns, ``level`` one of
+    `geodata.schema.ADMIN_LEVELS`, ``county_type`` one of `geodata.schema.COUNTY_TYPES` on
+    every county row, ``population`` (when present) numbers that are not negative.
+    """
+    _raise_if(_missing_columns(units, ADMIN_UNIT_COLUMNS, source, "admin_units"))
+    gdf = gpd.GeoDataFrame(units.copy())
+    rows = Rows.of(gdf, "code", source=source)
+    problems: list[DataProblem] = []
+    unknown = ~gdf["level"].isin(ADMIN_LEVELS)
+    if unknown.any():
+        problems.append(
+            rows.problem(
+                "level",
+                unknown,
+                f"{int(unknown.sum())} rows have unknown levels "
+                f"({examples(gdf.loc[unknown, 'level'].fillna('').unique()[:5])})",
+                f"use one of {', '.join(ADMIN_LEVELS)}",
+            )
+        )
+    county = gdf["level"].eq("county")
+    if "county_type" in gdf.columns:
+        kinds = gdf["county_type"].astype("string").fillna("")
+        bad = county & ~kinds.isin(COUNTY_TYPES)
+        if bad.any():
+            problems.append(
+                rows.problem(
+                    "county_type",
+                    bad,
+                    f"{int(bad.sum())} county rows have no or an unknown county type "
+                    f"({examples(kinds[bad].unique()[:5])})",
+                    f"use one of {', '.join(COUNTY_TYPES)} on every county row, or leave out "
+                    "the column to derive it from name_zh (区, 市, 县)",
+                )
+            )
+    else:
+        kinds = gdf["name_zh"].astype("string").fillna("").map(county_type_of)
+    if "population" in gdf.columns:
+        found, population = number_column(gdf, "population", rows, required=False)
+        problems += found
+        whole = population.notna().all() and (population % 1 == 0).all()
+        gdf["population"] = population.astype("int64") if whole else population
+    _raise_if(problems)
+    for column in ("code", "parent_code"):
+        gdf[column] = gdf[column].fillna("").astype(str)
+    gdf["county_type"] = kinds.where(county, "").astype(str)
+    return gdf
 
 
 def validate_demand(

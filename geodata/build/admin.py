@@ -29,8 +29,9 @@ from geodata.build.common import (
     write_csv,
     write_text,
 )
-from geodata.build.names import admin_name_en, county_type
+from geodata.build.names import admin_name_en
 from geodata.gcj02 import gcj02_to_wgs84
+from geodata.schema import county_type_of
 
 __all__ = [
     "BOUNDARY_PRECISION_DEG",
@@ -205,7 +206,7 @@ def build_admin(raw: Path) -> AdminUnits:
 
     units["name_en"] = units.apply(english, axis=1)
     units["county_type"] = [
-        county_type(n) if lvl == "county" else ""
+        county_type_of(n) if lvl == "county" else ""
         for n, lvl in zip(units["name_zh"], units["level"], strict=True)
     ]
     for col, src in (("population", "人口数_合计"), ("urban", "城镇人口"), ("rural", "乡村人口")):

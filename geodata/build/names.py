@@ -18,7 +18,6 @@ from pypinyin import Style, lazy_pinyin
 
 __all__ = [
     "admin_name_en",
-    "county_type",
     "hospital_name_en",
     "name_root",
     "place_glossary",
@@ -123,15 +122,6 @@ def township_kind(name: str) -> str:
     if name.endswith("乡"):
         return "township"
     return "special"
-
-
-def county_type(name: str) -> str:
-    """``district`` (区), ``county_level_city`` (市) or ``county`` (县) from the full name."""
-    if name.endswith("区"):
-        return "district"
-    if name.endswith("市"):
-        return "county_level_city"
-    return "county"
 
 
 def name_root(name: str) -> str:

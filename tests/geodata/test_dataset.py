@@ -13,6 +13,7 @@ import pytest
 import geodata
 from geodata.dataset import Dataset
 from geodata.errors import DataValidationError, HealthplanDataError
+from geodata.schema import DEMAND_AGE_BANDS
 
 pytestmark = pytest.mark.xdist_group("liaoning")
 
@@ -129,6 +130,62 @@ def test_gpkg_round_trip(world: Dataset, tmp_path: Path) -> None:
     assert again.summary()["population"] == 42_591_407
     assert len(again.facilities) == len(world.facilities)
     assert again.units("county")["code"].tolist() == world.units("county")["code"].tolist()
+
+
+def _same_frame(loaded: pd.DataFrame, original: pd.DataFrame, columns: list[str]) -> None:
+    """Same rows, values and dtypes in `columns` (geometry compared exactly)."""
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(loaded[columns]).reset_index(drop=True),
+        pd.DataFrame(original[columns]).reset_index(drop=True),
+    )
+
+
+def test_gpkg_round_trip_keeps_the_world_and_its_plan(world: Dataset, tmp_path: Path) -> None:
+    from geodata.travel import travel_times
+    from planning.upgrades import PlanningRules, plan_upgrades
+
+    again = geodata.load_dataset(world.to_gpkg(tmp_path / "w.gpkg"))
+    for frame in ("demand", "facilities", "seats"):
+        columns = list(getattr(world, frame).columns)
+        _same_frame(getattr(again, frame), getattr(world, frame), columns)
+    _same_frame(again.boundaries, world.boundaries, list(world.boundaries.columns))
+    township_columns = [c for c in world.townships.columns if c in again.townships.columns]
+    # the census age bands and population sources of a township live in the demand layer
+    assert set(world.townships.columns) - set(township_columns) == {
+        *DEMAND_AGE_BANDS,
+        "population_source",
+        "n_urban_committees",
+        "n_rural_committees",
+    }
+    _same_frame(again.townships, world.townships, township_columns)
+    assert world.corridors is not None
+    assert again.corridors is not None
+    pd.testing.assert_frame_equal(again.corridors, world.corridors)
+    for frame in (again.admin_units, again.demand, again.facilities, again.seats):
+        for column in ("code", "parent_code", "township_code", "county_code", "city_code"):
+            if column in frame:
+                assert frame[column].map(type).eq(str).all(), column
+    assert again.units("county")["county_type"].value_counts().to_dict() == {
+        "district": 59,
+        "county": 25,
+        "county_level_city": 16,
+    }
+    assert {**again.summary(), "dataset": "liaoning"} == world.summary()
+
+    plans = [
+        plan_upgrades(
+            w,
+            PlanningRules(),
+            budget_cny=1.5e9,
+            times=travel_times(
+                w.graph(), w.demand, w.facilities, cutoff_minutes=120, cache_dir=tmp_path / key
+            ),
+        )
+        for key, w in (("shipped", world), ("round_trip", again))
+    ]
+    assert plans[1].plan.upgrades == plans[0].plan.upgrades
+    assert plans[0].plan.upgrades["county_3a"]  # the planning reads county_type
+    pd.testing.assert_frame_equal(plans[1].upgrades_table(), plans[0].upgrades_table())
 
 
 def test_user_facility_table_replaces_proxies(world: Dataset, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from shapely.geometry import Point, box
 
 from geodata.errors import DataValidationError, HealthplanDataError
 from geodata.io import read_facilities, read_table
-from geodata.validate import validate_demand, validate_facilities
+from geodata.validate import validate_admin_units, validate_demand, validate_facilities
 
 # A stand-in "province": a 2 x 2 degree box around Shenyang.
 PROVINCE = box(122.0, 41.0, 124.0, 43.0)
@@ -230,3 +230,48 @@ def test_csv_not_utf8(tmp_path: Path) -> None:
         read_table(path)
     assert "gbk.csv: cannot read the CSV" in _one_line(exc)
     assert "UTF-8" in str(exc.value)
+
+
+def _admin_units(**overrides: object) -> gpd.GeoDataFrame:
+    data: dict[str, object] = {
+        "code": ["210000", "210100", "210102", "210181", "210124", "210102001"],
+        "name_zh": ["辽宁省", "沈阳市", "和平区", "新民市", "法库县", "浑河湾街道"],
+        "name_en": ["Liaoning", "Shenyang", "Heping", "Xinmin", "Faku", "Hunhewan"],
+        "level": ["province", "city", "county", "county", "county", "township"],
+        "parent_code": [None, "210000", "210100", "210100", "210100", "210102"],
+    }
+    data.update(overrides)
+    return gpd.GeoDataFrame(data, geometry=[PROVINCE] * 5 + [Point(123.4, 41.8)], crs="EPSG:4326")
+
+
+def test_county_type_is_checked_on_county_rows() -> None:
+    units = _admin_units(county_type=["", "", "district", "county_level_city", "county", ""])
+    out = validate_admin_units(units)
+    assert out["county_type"].tolist() == units["county_type"].tolist()
+    assert out["parent_code"].tolist()[:2] == ["", "210000"]
+    bad = _admin_units(county_type=["", "", "区", "county_level_city", None, ""])
+    with pytest.raises(DataValidationError) as exc:
+        validate_admin_units(bad, source="w.gpkg (layer 'admin_units')")
+    assert _one_line(exc) == (
+        "w.gpkg (layer 'admin_units'): column 'county_type': 2 county rows have no or an unknown "
+        "county type ('区', '') (2 rows, first 210102) - use one of district, county, "
+        "county_level_city on every county row, or leave out the column to derive it from "
+        "name_zh (区, 市, 县)"
+    )
+
+
+def test_county_type_derived_from_the_name_when_absent() -> None:
+    out = validate_admin_units(_admin_units())
+    assert out["county_type"].tolist() == ["", "", "district", "county_level_city", "county", ""]
+
+
+def test_admin_units_levels_and_columns_checked() -> None:
+    with pytest.raises(DataValidationError) as exc:
+        validate_admin_units(_admin_units().drop(columns="level"), source="a")
+    assert "a: columns: missing required column(s) 'level'" in _one_line(exc)
+    units = _admin_units(level=["province", "city", "County", "county", "county", "township"])
+    with pytest.raises(DataValidationError) as exc:
+        validate_admin_units(units.assign(population=[1, 2, 3, -4, 5, 6]), source="a")
+    line = _one_line(exc)
+    assert "a: column 'level': 1 rows have unknown levels ('County')" in line
+    assert "column 'population': 1 values are negative ('-4')" in line
