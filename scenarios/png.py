@@ -34,7 +34,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from scenarios._map_html import READY_FLAG
+from scenarios.maps._html import READY_FLAG
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext

@@ -22,8 +22,6 @@ import pytest
 from PIL import Image
 
 from scenarios import briefing
-from scenarios._briefing_model import tradeoffs
-from scenarios._briefing_text import SOURCES, TEXT, fmt_cny
 from scenarios.briefing import (
     briefing_names,
     sweep_chart,
@@ -31,6 +29,8 @@ from scenarios.briefing import (
     write_comparison_briefing,
     write_sweep_briefing,
 )
+from scenarios.briefing._model import tradeoffs
+from scenarios.briefing._text import SOURCES, TEXT, fmt_cny
 from scenarios.runner import run_scenario
 
 EVIL = "<script>alert(1)</script>"

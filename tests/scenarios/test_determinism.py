@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from scenarios import png
-from scenarios._map_html import READY_FLAG
+from scenarios.maps._html import READY_FLAG
 from scenarios.runner import run_scenario
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]

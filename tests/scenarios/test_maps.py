@@ -16,12 +16,12 @@ from branca.element import JavascriptLink
 from map_inputs import EVIL_NAME, TIER, Plan, make_plan
 
 import geodata
-from geodata._gcj02 import wgs84_to_gcj02
+from geodata.gcj02 import wgs84_to_gcj02
 from geodata.schema import TIERS
-from scenarios._map_compare import coverage_change
-from scenarios._map_html import LEAFLET_DIR, READY_FLAG, remote_references
-from scenarios._map_style import TEXT, TIER_NAMES
 from scenarios.maps import comparison_map, plan_map, save_map
+from scenarios.maps._compare import coverage_change
+from scenarios.maps._html import LEAFLET_DIR, READY_FLAG, remote_references
+from scenarios.maps.style import TEXT, TIER_NAMES
 
 PLAN_LAYERS = {
     "zh": [

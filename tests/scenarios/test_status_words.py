@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from optimizer.result import status_text
-from scenarios._briefing_figures import caveats, overall_rows
-from scenarios._briefing_model import plan_status_text
+from scenarios.briefing._figures import caveats, overall_rows
+from scenarios.briefing._model import plan_status_text
 
 
 def summary(status: str, gap: float, message: str = "", mip_gap: float | None = None) -> Any:

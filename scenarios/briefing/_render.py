@@ -24,9 +24,9 @@ from typing import Any, Final
 
 import jinja2
 
-from scenarios._briefing_text import TEXT
-from scenarios._map_style import FONT_STACK, LANGUAGES
+from scenarios.briefing._text import TEXT
 from scenarios.errors import ScenariosError
+from scenarios.maps.style import FONT_STACK, LANGUAGES
 
 __all__ = [
     "TEMPLATES",
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 #: Folder of the briefing templates and stylesheet.
-TEMPLATES: Final = Path(__file__).parent / "_assets" / "briefing"
+TEMPLATES: Final = Path(__file__).parents[1] / "_assets" / "briefing"
 _HTML_LANG: Final = {"zh": "zh-CN", "en": "en"}
 _INSTALL: Final = (
     "apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei && "

@@ -33,8 +33,8 @@ from branca.element import Figure
 
 from geodata import Dataset, HealthplanDataError
 from geodata.schema import TIERS
-from scenarios._map_compare import add_comparison_layers
-from scenarios._map_html import (
+from scenarios.maps._compare import add_comparison_layers
+from scenarios.maps._html import (
     Attribution,
     DotScale,
     ReadyFlag,
@@ -42,9 +42,9 @@ from scenarios._map_html import (
     inline_leaflet,
     remote_references,
 )
-from scenarios._map_layers import MapFrame, base_layers, new_map
-from scenarios._map_plan import add_plan_layers, title_controls
-from scenarios._map_style import LANGUAGES, esc, text, tier_name
+from scenarios.maps._layers import MapFrame, base_layers, new_map
+from scenarios.maps._plan import add_plan_layers, title_controls
+from scenarios.maps.style import LANGUAGES, esc, text, tier_name
 
 __all__ = ["TILE_SOURCES", "comparison_map", "plan_map", "save_map"]
 
@@ -123,7 +123,7 @@ def plan_map(
     tiles
         ``"osm"``, ``"tianditu"``, ``"gaode"`` or several of them: web tile overlays, off by
         default. ``"gaode"`` cannot be combined with the others (GCJ-02 frame, see
-        `scenarios._map_layers.MapFrame`).
+        `scenarios.maps._layers.MapFrame`).
     tianditu_key
         API key for Tianditu tiles (required with ``"tianditu"``).
     network_source

@@ -1,6 +1,6 @@
 """Words and number formats of the briefings (both languages, same keys).
 
-Labels come from `TEXT` through `text`, like the maps' `scenarios._map_style.text`; the two
+Labels come from `TEXT` through `text`, like the maps' `scenarios.maps.style.text`; the two
 languages have the same keys (checked by the tests). Values are filled in plain text and
 escaped later by the template engine, never here.
 """
@@ -60,7 +60,7 @@ GROUP_NAMES: Final[dict[str, dict[str, str]]] = {
     "county": {"zh": "县区", "en": "county"},
     "city": {"zh": "地市", "en": "city"},
 }
-#: Short tier names for table cells (the full names of `scenarios._map_style.TIER_NAMES`
+#: Short tier names for table cells (the full names of `scenarios.maps.style.TIER_NAMES`
 #: wrap in narrow columns).
 TIER_SHORT: Final[dict[str, dict[str, str]]] = {
     "township_central": {"zh": "中心乡镇卫生院", "en": "central township"},

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from scenarios._map_html import HtmlControl
-from scenarios._map_layers import (
+from scenarios.maps._html import HtmlControl
+from scenarios.maps._layers import (
     Base,
     MapFrame,
     column_or,
@@ -23,7 +23,7 @@ from scenarios._map_layers import (
     swatch,
     tooltip_html,
 )
-from scenarios._map_style import (
+from scenarios.maps.style import (
     COVERAGE_CLASSES,
     MINUTES_BREAKS,
     MINUTES_COLORS,

@@ -20,7 +20,7 @@ import folium
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
-from scenarios._map_style import FONT_STACK
+from scenarios.maps.style import FONT_STACK
 
 __all__ = [
     "LEAFLET_DIR",
@@ -35,7 +35,7 @@ __all__ = [
     "remote_references",
 ]
 
-LEAFLET_DIR: Final = Path(__file__).parent / "_assets" / "leaflet"
+LEAFLET_DIR: Final = Path(__file__).parents[1] / "_assets" / "leaflet"
 #: Global JS flag a page sets once Leaflet has drawn every overlay (read by `scenarios.png`).
 READY_FLAG: Final = "healthplanMapReady"
 

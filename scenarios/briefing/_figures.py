@@ -1,7 +1,7 @@
 """Key figures, upgrade rows, data caveats and sources of a run, as plain text.
 
 Every function reads ``summary.json`` (and county names and shares from ``counties.csv``
-through `scenarios._briefing_run.Counties`) and returns strings and small dicts; the
+through `scenarios.briefing._run.Counties`) and returns strings and small dicts; the
 templates escape them. Rows carry raw values for ``data-value`` attributes.
 """
 
@@ -12,15 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scenarios._briefing_model import (
+from scenarios.briefing._model import (
     join_words,
     number,
     plan_status_text,
     plan_tiers,
     standard_minutes,
 )
-from scenarios._briefing_run import Counties
-from scenarios._briefing_text import (
+from scenarios.briefing._run import Counties
+from scenarios.briefing._text import (
     SOURCES,
     TIER_SHORT,
     fmt_cny,
@@ -30,7 +30,7 @@ from scenarios._briefing_text import (
     fmt_signed,
     text,
 )
-from scenarios._map_style import fmt_int, fmt_share, tier_name
+from scenarios.maps.style import fmt_int, fmt_share, tier_name
 
 __all__ = [
     "Source",

@@ -3,7 +3,7 @@
 Plain text only (the templates escape it). The settings are the resolved scenario of
 ``summary["scenario"]["settings"]`` (see `scenarios.scenario.Scenario`); the metrics are
 ``summary["plan"]["tiers"]``. Key figures, upgrades, caveats and sources are in
-`scenarios._briefing_figures`.
+`scenarios.briefing._figures`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from planning.defaults import DEFAULT_TIER_RULES
-from scenarios._briefing_text import (
+from scenarios.briefing._text import (
     COUNTY_TYPE_NAMES,
     GROUP_NAMES,
     OBJECTIVE_NAMES,
@@ -24,7 +24,7 @@ from scenarios._briefing_text import (
     fmt_gap,
     text,
 )
-from scenarios._map_style import fmt_share, tier_name
+from scenarios.maps.style import fmt_share, tier_name
 
 __all__ = [
     "join_words",

@@ -21,9 +21,9 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from scenarios._briefing_figures import caveats, sources
-from scenarios._briefing_model import number, status_text
-from scenarios._briefing_render import (
+from scenarios.briefing._figures import caveats, sources
+from scenarios.briefing._model import number, status_text
+from scenarios.briefing._render import (
     BriefingError,
     briefing_names,
     check_language,
@@ -34,8 +34,8 @@ from scenarios._briefing_render import (
     write_atomic,
     write_pages,
 )
-from scenarios._briefing_text import capital, fmt_cny, fmt_gap, fmt_signed, money_unit, text
-from scenarios._map_style import TIER_COLORS, fmt_int, fmt_share, tier_name
+from scenarios.briefing._text import capital, fmt_cny, fmt_gap, fmt_signed, money_unit, text
+from scenarios.maps.style import TIER_COLORS, fmt_int, fmt_share, tier_name
 
 __all__ = ["sweep_chart", "write_sweep_briefing"]
 

@@ -19,7 +19,7 @@ run folder always gives byte-identical HTML and PDF. Every string from data is e
 The page is laid out by WeasyPrint even for the HTML alone: when it runs past two pages the
 map is made smaller (page 1) or fewer upgrades are listed (page 2), so HTML and PDF agree.
 
-`sweep_chart` and `write_sweep_briefing` (from `scenarios._briefing_sweep`) draw and brief a
+`sweep_chart` and `write_sweep_briefing` (from `scenarios.briefing._sweep`) draw and brief a
 budget sweep's coverage-vs-budget trade-off.
 """
 
@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from scenarios._briefing_figures import (
+from scenarios.briefing._figures import (
     caveats,
     figure_rows,
     overall_rows,
@@ -38,7 +38,7 @@ from scenarios._briefing_figures import (
     upgrade_rows,
     worst_county,
 )
-from scenarios._briefing_model import (
+from scenarios.briefing._model import (
     number,
     objective_name,
     plan_status_text,
@@ -46,7 +46,7 @@ from scenarios._briefing_model import (
     scenario_lines,
     tradeoffs,
 )
-from scenarios._briefing_render import (
+from scenarios.briefing._render import (
     BriefingError,
     briefing_names,
     check_language,
@@ -57,9 +57,9 @@ from scenarios._briefing_render import (
     render,
     write_pages,
 )
-from scenarios._briefing_run import Run, load_run, map_png
-from scenarios._briefing_sweep import sweep_chart, write_sweep_briefing
-from scenarios._briefing_text import (
+from scenarios.briefing._run import Run, load_run, map_png
+from scenarios.briefing._sweep import sweep_chart, write_sweep_briefing
+from scenarios.briefing._text import (
     TIER_SHORT,
     capital,
     fmt_cny,
@@ -69,7 +69,7 @@ from scenarios._briefing_text import (
     fmt_signed,
     text,
 )
-from scenarios._map_style import fmt_int, fmt_share, tier_name
+from scenarios.maps.style import fmt_int, fmt_share, tier_name
 
 __all__ = [
     "TOP_UPGRADES",

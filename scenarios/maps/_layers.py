@@ -1,7 +1,7 @@
 """Building blocks of the maps: map coordinates, simplified boundaries, GeoJSON layers, legend.
 
 Data reach the page only as GeoJSON properties that are numbers, style objects or HTML built
-here from escaped strings (`scenarios._map_style.esc`); raw names never do.
+here from escaped strings (`scenarios.maps.style.esc`); raw names never do.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geodata import Dataset
-from geodata._gcj02 import wgs84_to_gcj02
-from scenarios._map_html import MapStyle
-from scenarios._map_style import esc
+from geodata.gcj02 import wgs84_to_gcj02
+from scenarios.maps._html import MapStyle
+from scenarios.maps.style import esc
 
 __all__ = [
     "Base",
@@ -63,7 +63,7 @@ class MapFrame:
 
     Gaode (AMap) tiles are drawn in GCJ-02, offset from WGS-84 by a few hundred metres in
     Liaoning. A map that offers Gaode tiles therefore draws *all* its data shifted to GCJ-02
-    (`geodata._gcj02.wgs84_to_gcj02`) so that data and tiles line up; the shift is invisible
+    (`geodata.gcj02.wgs84_to_gcj02`) so that data and tiles line up; the shift is invisible
     between our own layers, which all move together.
     """
 

@@ -9,7 +9,7 @@ import folium
 import numpy as np
 import pandas as pd
 
-from scenarios._map_layers import (
+from scenarios.maps._layers import (
     Base,
     MapFrame,
     dot,
@@ -19,8 +19,8 @@ from scenarios._map_layers import (
     swatch,
     tooltip_html,
 )
-from scenarios._map_plan import county_layers, display_names
-from scenarios._map_style import (
+from scenarios.maps._plan import county_layers, display_names
+from scenarios.maps.style import (
     COMPARISON_COLORS,
     COVERAGE_CHANGE_CLASSES,
     coverage_change_color,
