@@ -58,7 +58,7 @@ class CandidateExplanation:
 
 
 def _covers(problem: UpgradeProblem, name: str, site_mask: BoolArray) -> BoolArray:
-    """Stored entries where a masked site covers the demand at tier `name`."""
+    """Mark the stored entries where a masked site covers the demand at tier `name`."""
     tier = problem.tier(name)
     costs = problem.base.costs
     within = costs.data <= tier.standard_minutes

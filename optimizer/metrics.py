@@ -93,7 +93,17 @@ class TierMetrics:
 
 
 def weighted_quantile(values: ArrayLike, weights: ArrayLike, q: float) -> float:
-    """Smallest value whose cumulative weight share reaches `q` (inverse-CDF definition)."""
+    """Return the smallest value whose cumulative weight share reaches `q` (inverse CDF).
+
+    Parameters
+    ----------
+    values
+        The values.
+    weights
+        Weight of each value (population).
+    q
+        The share, in ``[0, 1]``.
+    """
     v = np.asarray(values, dtype=np.float64)
     w = np.asarray(weights, dtype=np.float64)
     keep = w > 0
@@ -146,7 +156,18 @@ def plan_metrics(
     *,
     grouping: str | None = "county",
 ) -> dict[str, TierMetrics]:
-    """Metrics per tier for the plan `upgrades` (None or {} = today, before any upgrade)."""
+    """Compute the metrics per tier for the plan `upgrades`.
+
+    Parameters
+    ----------
+    problem
+        The upgrade problem.
+    upgrades
+        Tier name → upgraded site ids; None or ``{}`` is today, before any upgrade.
+    grouping
+        Demand grouping of the per-group shares (a key of ``problem.demand_groups``), or
+        None for none.
+    """
     masks = provider_masks(problem, upgrades)
     out: dict[str, TierMetrics] = {}
     labels = problem.demand_groups.get(grouping) if grouping else None

@@ -33,8 +33,9 @@ class Status(StrEnum):
 
 
 def settled_status(status: Status, gap: float) -> Status:
-    """``status``, with ``optimal`` lowered to ``feasible`` when ``gap`` exceeds
-    `DEFAULT_MIP_GAP` (a run asked for a looser gap: its plan is not proven optimal).
+    """Return ``status``, with ``optimal`` lowered to ``feasible`` above `DEFAULT_MIP_GAP`.
+
+    A ``gap`` above it means the run asked for a looser gap: its plan is not proven optimal.
 
     A NaN gap (a model without integer variables, or no gap reported) keeps ``optimal``.
     """

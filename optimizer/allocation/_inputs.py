@@ -36,7 +36,7 @@ def vector(
     *,
     default: float,
 ) -> FloatArray:
-    """A finite, non-negative float array of ``shape`` (``default`` everywhere when None)."""
+    """Return a finite, non-negative float array of ``shape`` (``default`` when None)."""
     if values is None:
         return np.full(shape, default)
     arr = np.asarray(values, dtype=np.float64)
@@ -157,7 +157,7 @@ def required(  # noqa: PLR0917 - validation context
     eligible: BoolArray,
     problems: list[str],
 ) -> tuple[Designation, ...]:
-    """Required designations: known ids, eligible, one level per hospital-specialty pair."""
+    """Check the required designations: known ids, eligible, one level per pair."""
     from optimizer.allocation.api import Designation
 
     h_pos = {h: j for j, h in enumerate(h_ids)}

@@ -135,9 +135,12 @@ def _hall_rows(  # noqa: PLR0917 - the count block's index arrays
     spec: IntArray,
     cols: IntArray,
 ) -> None:
-    """Row 3 at location level: for every set ``Λ`` of two or more levels,
-    ``Σ_{l∈Λ} X_csl <= |{h at c eligible for s at some l∈Λ}|`` where that is binding (Hall's
-    condition, so the counts can be split over the hospitals, one level per pair)."""
+    """Add row 3 at location level (Hall's condition on the level counts).
+
+    For every set ``Λ`` of two or more levels,
+    ``Σ_{l∈Λ} X_csl <= |{h at c eligible for s at some l∈Λ}|`` where that is binding, so the
+    counts can be split over the hospitals, one level per pair.
+    """
     n_l = problem.eligible.shape[0]
     col_of = np.full(cap.shape, -1, dtype=np.intp)
     col_of[level, loc, spec] = cols
@@ -163,8 +166,11 @@ def _quota_rows(
     hospital: IntArray,
     cols: IntArray,
 ) -> None:
-    """Rows 4 (quotas) and 5 (group limits) on columns counting designations at ``hospital``
-    (a location's first hospital carries the location's labels)."""
+    """Add rows 4 (quotas) and 5 (group limits) on columns counting designations.
+
+    The columns count designations at ``hospital``; a location's first hospital carries the
+    location's labels.
+    """
     lo = np.array([lv.min_count for lv in problem.levels], dtype=np.float64)
     hi = np.array(
         [np.inf if lv.max_count is None else lv.max_count for lv in problem.levels],
@@ -193,9 +199,11 @@ def _quota_rows(
 
 
 def identical_specialties(problem: AllocationProblem) -> list[IntArray]:
-    """Classes (two or more members, ascending) of interchangeable specialties: same
-    eligibility at every level, demand weights, specialty weight and readiness, and no
-    required designation."""
+    """Find the classes (two or more members, ascending) of interchangeable specialties.
+
+    Interchangeable: same eligibility at every level, demand weights, specialty weight and
+    readiness, and no required designation.
+    """
     fixed = required_mask(problem).any(axis=(0, 1))
     classes: dict[bytes, list[int]] = {}
     for s in np.flatnonzero(~fixed).tolist():
@@ -214,8 +222,11 @@ def identical_specialties(problem: AllocationProblem) -> list[IntArray]:
 def _symmetry_rows(
     builder: MilpBuilder, problem: AllocationProblem, level: IntArray, spec: IntArray, x: IntArray
 ) -> None:
-    """Row 7: within a class of interchangeable specialties, each holds at least as many
-    designations at the highest level as the next (any solution can be relabelled so)."""
+    """Add row 7, which orders interchangeable specialties.
+
+    Within a class of interchangeable specialties, each holds at least as many designations
+    at the highest level as the next (any solution can be relabelled so).
+    """
     top = level == 0
     firsts: list[IntArray] = []
     seconds: list[IntArray] = []
@@ -316,8 +327,10 @@ def add_hospital_block(
     cost: FloatArray,
     integer: bool,
 ) -> HospitalBlock:
-    """Add ``x_hsl`` with ``Σ_{h at c} x_hsl = X_csl``, one level per pair and the required
-    designations; ``cost`` is indexed by the eligible triples in (l, h, s) order."""
+    """Add ``x_hsl`` with ``Σ_{h at c} x_hsl = X_csl``, one level per pair, required ones.
+
+    ``cost`` is indexed by the eligible triples in (l, h, s) order.
+    """
     level, hospital, specialty = (a.astype(np.intp) for a in np.nonzero(problem.eligible))
     required = required_mask(problem)[level, hospital, specialty]
     x = builder.add_vars(level.size, cost=cost, lo=required.astype(np.float64), integer=integer)

@@ -260,7 +260,7 @@ class ChainTimes:
 
 
 def _first_per_row(rows: IntArray, order: IntArray) -> IntArray:
-    """Indices (into the unsorted arrays) of the first entry of each row in `order`."""
+    """Return the indices (into the unsorted arrays) of each row's first entry in `order`."""
     if order.size == 0:
         return order
     sorted_rows = rows[order]
@@ -272,10 +272,22 @@ def _first_per_row(rows: IntArray, order: IntArray) -> IntArray:
 def evaluate_chain(
     problem: ChainProblem, first_open: ArrayLike, second_open: ArrayLike
 ) -> ChainTimes:
-    """Exact chain of every demand point with the given open centres (the ground truth).
+    """Evaluate the exact chain of every demand point with the given open centres.
 
-    ``first_open`` / ``second_open`` are boolean masks over the sites (existing centres are
-    added); a site open at both levels is level 2.
+    This is the ground truth the model is checked against.
+
+    Parameters
+    ----------
+    problem
+        The chain problem.
+    first_open, second_open
+        Boolean masks over the sites: open at level 1 / level 2 (existing centres are
+        added); a site open at both levels is level 2.
+
+    Returns
+    -------
+    ChainTimes
+        First leg, chain time and centres of every demand point.
     """
     n_site = problem.base.n_site
     level2 = np.asarray(second_open, dtype=np.bool_) | problem.second_existing

@@ -77,7 +77,7 @@ from optimizer.core.solvers import (
 )
 from optimizer.result import Status
 
-__all__ = ["solve_median_benders"]
+__all__ = ["BendersMaster", "solve_median_benders"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -248,7 +248,7 @@ def _master(
     return Formulation(builder.build(), y)
 
 
-class _Solver:
+class BendersMaster:
     """The master in a ``highspy.Highs`` object, with a shared deadline."""
 
     def __init__(self, form: Formulation, rows: _Rows, *, deadline: float, gap: float):
@@ -316,7 +316,7 @@ class _Solver:
         _add_cuts(self.h, cuts)
 
     def evaluate(self, y: FloatArray) -> tuple[float, FloatArray]:
-        """True cost of the integral selection ``y`` and the values ``[y, θ]``.
+        """Return the true cost of the integral selection ``y`` and the values ``[y, θ]``.
 
         The cost is infinite when some row reaches no open site.
         """
@@ -358,8 +358,10 @@ class _Solver:
             self.h.deleteRows(slack.size, slack)
 
     def cutoff(self, upper: float) -> float:
-        """Bound at or above which no solution improves on ``upper`` by more than the gap
-        (or, with an integral objective, by at least 1)."""
+        """Return the bound at or above which no solution improves enough on ``upper``.
+
+        Enough: by more than the gap (or, with an integral objective, by at least 1).
+        """
         if not math.isfinite(upper):
             return math.inf
         scale = max(abs(upper), 1.0)
@@ -477,10 +479,12 @@ class _Rounding:
             self.dense = dense
 
     def first(self, y_lp: FloatArray, lower: float, gap: float) -> FloatArray | None:
-        """The best of the rounding of ``y_lp`` and up to `_SAMPLES` random roundings (fewer on
-        large matrices, see `_SAMPLE_WORK`), each drawn with probabilities proportional to
-        ``y_lp`` (seeded) and improved by swaps; stops early at a selection within ``gap`` of
-        ``lower``."""
+        """Return the best of the rounding of ``y_lp`` and random roundings, improved by swaps.
+
+        Up to `_SAMPLES` random roundings (fewer on large matrices, see `_SAMPLE_WORK`), each
+        drawn with probabilities proportional to ``y_lp`` (seeded); stops early at a selection
+        within ``gap`` of ``lower``.
+        """
         best = self(y_lp)
         if self.dense is None:
             return best
@@ -524,8 +528,11 @@ class _Rounding:
 def _restrict(
     sel: Selection, no_goods: Sequence[BoolArray], closed: BoolArray, opened: BoolArray
 ) -> tuple[Selection, list[BoolArray]]:
-    """The selection with ``closed`` sites excluded and ``opened`` ones required, and the
-    no-good cuts on the remaining free sites (a cut already met by the fixings is dropped)."""
+    """Return the selection with ``closed`` sites excluded and ``opened`` ones required.
+
+    Also the no-good cuts on the remaining free sites (a cut already met by the fixings is
+    dropped).
+    """
     keep = ~(closed | opened)
     fixed_open = sel.fixed_open.copy()
     fixed_open[sel.free[opened]] = True
@@ -546,7 +553,7 @@ def _solve_count_only(
     problem: Problem,
     sel: Selection,
     rows: _Rows,
-    solver: _Solver,
+    solver: BendersMaster,
     no_goods: Sequence[BoolArray],
     *,
     first: FloatArray | None = None,
@@ -579,7 +586,7 @@ def _solve_count_only(
         return branch_and_cut(solver, start=start, heuristic=rounding)
     sub_sel, sub_goods = _restrict(sel, no_goods, closed, opened)
     sub_rows = _Rows.of(radius_levels(problem, sub_sel))
-    sub = _Solver(
+    sub = BendersMaster(
         _master(problem, sub_sel, sub_rows, sub_goods),
         sub_rows,
         deadline=solver.deadline,
@@ -610,7 +617,7 @@ class _FirstPlan:
     bound: float
 
     def run(self, label: str, reason: str) -> tuple[Formulation, SolverRun]:
-        """This plan as a ``feasible`` run (values are ``y``, in a model of ``y`` alone)."""
+        """Return the plan as a ``feasible`` run (values are ``y``, in a model of ``y`` alone)."""
         builder = MilpBuilder()
         y_cols = builder.add_vars(self.y.size, integer=True)
         gap = max(self.cost - self.bound, 0.0) / max(abs(self.cost), 1e-9)
@@ -621,8 +628,10 @@ class _FirstPlan:
 def _first_plan(
     problem: Problem, sel: Selection, no_goods: Sequence[BoolArray], deadline: float
 ) -> _FirstPlan | None:
-    """Greedy and sparse swaps on the demand × free-site matrix, before any LP (count-only
-    selections; `_FIRST_SHARE` of the time left), and the bound ``Σ_i w_i min_j d_ij``.
+    """Build a first plan by greedy addition and swaps, before any LP, and a lower bound.
+
+    Greedy and sparse swaps on the demand × free-site matrix (count-only selections;
+    `_FIRST_SHARE` of the time left), and the bound ``Σ_i w_i min_j d_ij``.
 
     None when there is no count to fill, the deadline passes before a plan, the plan leaves
     a demand without a reachable site, or it is excluded by a no-good cut.
@@ -687,7 +696,7 @@ def solve_median_benders(
         # Nothing to decide: every demand is served by its nearest fixed open site.
         value = rows.levels.level_value[rows.first_idx]
         return form, SolverRun(Status.OPTIMAL, value, 0.0, label, "")
-    solver = _Solver(form, rows, deadline=deadline, gap=mip_gap)
+    solver = BendersMaster(form, rows, deadline=deadline, gap=mip_gap)
     if not solver.lp_phase():  # never with a first plan: it satisfies the master
         return form, SolverRun(Status.INFEASIBLE, None, math.nan, solver.label, "")
     if _count_only(sel):

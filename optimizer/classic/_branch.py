@@ -42,7 +42,7 @@ from optimizer.core.solvers import SolverRun
 from optimizer.result import Status
 
 if TYPE_CHECKING:
-    from optimizer.classic._benders import _Solver
+    from optimizer.classic._benders import BendersMaster
 
 __all__ = ["branch_and_cut"]
 
@@ -75,7 +75,7 @@ class _Node:
 class _Tree:
     """Incumbent, global fixings and the open nodes of one branch-and-cut run."""
 
-    solver: _Solver
+    solver: BendersMaster
     heuristic: Heuristic | None
     upper: float = math.inf
     processed: int = 0
@@ -115,8 +115,10 @@ class _Tree:
         heapq.heappush(self.nodes, node)
 
     def lower_bound(self, extra: float = math.inf) -> float:
-        """Best bound over the open nodes, the pruned ones and ``extra`` (rounded up when the
-        objective is integral)."""
+        """Return the best bound over the open nodes, the pruned ones and ``extra``.
+
+        Rounded up when the objective is integral.
+        """
         open_bound = min((node.bound for node in self.nodes), default=math.inf)
         bound = min(open_bound, self.closed_bound, extra, self.upper)
         if self.solver.integral and math.isfinite(bound):
@@ -134,7 +136,7 @@ class _Tree:
         self.applied_lo, self.applied_hi = lo.copy(), hi.copy()
 
 
-def _restore(solver: _Solver, basis: Any) -> None:
+def _restore(solver: BendersMaster, basis: Any) -> None:
     """Warm start from a stored basis; cuts added since it was stored start basic."""
     if basis is None:
         return
@@ -185,7 +187,7 @@ def _solve_node(tree: _Tree) -> _NodeResult:
 
 
 def branch_and_cut(
-    solver: _Solver,
+    solver: BendersMaster,
     *,
     start: FloatArray | None,
     heuristic: Heuristic | None = None,
@@ -195,7 +197,7 @@ def branch_and_cut(
     Parameters
     ----------
     solver
-        The HiGHS master of `optimizer.classic._benders` after `_Solver.lp_phase`.
+        The HiGHS master of `optimizer.classic._benders` after `BendersMaster.lp_phase`.
     start
         An integral ``y`` that satisfies the master's rows (the first incumbent), or None.
     heuristic

@@ -43,8 +43,11 @@ class AssignmentBlock:
 
 @dataclass(frozen=True)
 class Formulation:
-    """A model ready to solve: the program, its ``y`` columns (aligned with the free sites)
-    and, for capacitated models, the assignment variables."""
+    """A model ready to solve.
+
+    The program, its ``y`` columns (aligned with the free sites) and, for capacitated models,
+    the assignment variables.
+    """
 
     milp: Milp
     y_cols: IntArray

@@ -84,8 +84,9 @@ class _Radii:
         self.lower = float(np.minimum(best, self.cutoff).max()) if n else 0.0
 
     def sets(self, radius: float) -> sp.csr_array:
-        """0/1 coverage sets at ``radius`` of the demands not covered by a fixed open site;
-        identical and dominated rows removed. A demand that nothing covers keeps an empty row.
+        """Return the 0/1 coverage sets at ``radius`` of the demands no fixed open site covers.
+
+        Identical and dominated rows removed. A demand that nothing covers keeps an empty row.
         """
         sub = self.sub
         open_rows = np.flatnonzero(self.cutoff > radius)

@@ -50,8 +50,10 @@ _MAX_ROUNDS = 10_000
 def _two_nearest(
     costs: FloatArray, base: FloatArray, chosen: IntArray
 ) -> tuple[FloatArray, FloatArray, IntArray]:
-    """Nearest and second-nearest open cost of every row, and the position in ``chosen`` of
-    the nearest (``len(chosen)`` when it is the always-open ``base``)."""
+    """Return the nearest and second-nearest open cost of every row, and the nearest's position.
+
+    The position is in ``chosen`` (``len(chosen)`` when it is the always-open ``base``).
+    """
     sub = np.concatenate([costs[:, chosen], base[:, None]], axis=1)
     nearest = np.argmin(sub, axis=1)
     d1 = sub[np.arange(sub.shape[0]), nearest]

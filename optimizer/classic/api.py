@@ -223,8 +223,11 @@ def _run(
     options: SolverOptions,
     no_goods: list[BoolArray],
 ) -> tuple[Formulation, SolverRun]:
-    """Formulate and solve; with HiGHS, the uncapacitated p-median goes through Benders and
-    the uncapacitated p-center through a radius bisection."""
+    """Formulate and solve.
+
+    With HiGHS, the uncapacitated p-median goes through Benders and the uncapacitated p-center
+    through a radius bisection.
+    """
     limit, gap = options.time_limit, options.mip_gap
     if objective == "median" and problem.capacity is None and options.solver == "highs":
         form, run = solve_median_benders(

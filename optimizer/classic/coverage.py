@@ -64,7 +64,17 @@ BoolArray = NDArray[np.bool_]
 
 
 def covered_by_fixed(problem: Problem, sel: Selection, threshold: float) -> BoolArray:
-    """Demands covered by a fixed open site whatever is selected."""
+    """Mark the demands covered by a fixed open site whatever is selected.
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    sel
+        The checked selection rules (its ``fixed_open`` sites count).
+    threshold
+        Service standard: covered means ``cost <= threshold``.
+    """
     costs = problem.costs
     rows = np.repeat(np.arange(problem.n_demand, dtype=np.intp), np.diff(costs.indptr))
     hit = sel.fixed_open[costs.indices] & (costs.data <= threshold)
@@ -84,7 +94,17 @@ def _cover_sets(problem: Problem, sel: Selection, threshold: float) -> sp.csr_ar
 
 
 def formulate_coverage(problem: Problem, sel: Selection, threshold: float) -> Formulation:
-    """Build the maximal covering program (see the module docstring)."""
+    """Build the maximal covering program (see the module docstring).
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    sel
+        The checked selection rules (count, budget, groups, fixed sites).
+    threshold
+        Service standard: covered means ``cost <= threshold``.
+    """
     builder = MilpBuilder()
     y = builder.add_vars(sel.free.size, integer=True)
     add_selection_rows(builder, problem, sel, y)
@@ -115,7 +135,17 @@ def formulate_coverage(problem: Problem, sel: Selection, threshold: float) -> Fo
 
 
 def formulate_set_cover(problem: Problem, sel: Selection, threshold: float) -> Formulation:
-    """Build the location set covering program (see the module docstring)."""
+    """Build the location set covering program (see the module docstring).
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    sel
+        The checked selection rules (count, budget, groups, fixed sites).
+    threshold
+        Service standard: every demand must have a site with ``cost <= threshold``.
+    """
     builder = MilpBuilder()
     y = builder.add_vars(sel.free.size, cost=1.0, integer=True)
     add_selection_rows(builder, problem, sel, y)

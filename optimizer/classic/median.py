@@ -151,8 +151,17 @@ def add_radius_chain(
 ) -> IntArray:
     """Add the ``z`` variables and rows 1–2; returns the ``z`` column of each level (−1: none).
 
-    ``z_cost`` is the objective coefficient of every level that has a ``z`` variable (all but
-    the last level of each row), in level order.
+    Parameters
+    ----------
+    builder
+        The program being built.
+    levels
+        The radius levels of every demand row (`radius_levels`).
+    y_cols
+        Column of each free site's ``y`` variable.
+    z_cost
+        Objective coefficient of every level that has a ``z`` variable (all but the last
+        level of each row), in level order.
     """
     has_z = ~levels.last
     z = builder.add_vars(int(has_z.sum()), cost=z_cost, lo=0.0, hi=1.0)

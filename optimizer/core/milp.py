@@ -42,7 +42,15 @@ class Milp:
         return int(self.row_lo.size)
 
     def with_rows(self, matrix: sp.csr_array, lo: ArrayLike, hi: ArrayLike) -> Milp:
-        """A copy with extra rows appended (used for no-good cuts)."""
+        """Return a copy with extra rows appended (used for no-good cuts).
+
+        Parameters
+        ----------
+        matrix
+            The new rows, one column per column of the program.
+        lo, hi
+            Lower and upper bound of each new row.
+        """
         stacked = sp.csr_array(sp.vstack([self.matrix, matrix], format="csr"))
         return Milp(
             cost=self.cost,
@@ -82,7 +90,19 @@ class MilpBuilder:
         hi: ArrayLike = 1.0,
         integer: bool = False,
     ) -> IntArray:
-        """Add ``n`` variables; returns their column indices."""
+        """Add ``n`` variables; returns their column indices.
+
+        Parameters
+        ----------
+        n
+            Number of variables.
+        cost
+            Objective coefficient (minimised), one for all or one per variable.
+        lo, hi
+            Bounds, one for all or one per variable.
+        integer
+            Whether the variables are integer.
+        """
         first = self.n_col
         self._cost.append(np.broadcast_to(np.asarray(cost, dtype=np.float64), (n,)).copy())
         self._lo.append(np.broadcast_to(np.asarray(lo, dtype=np.float64), (n,)).copy())
@@ -101,7 +121,18 @@ class MilpBuilder:
         lo: ArrayLike = -np.inf,
         hi: ArrayLike = np.inf,
     ) -> IntArray:
-        """Add ``n`` rows from coordinates (``rows`` numbered ``0 … n-1`` within the block)."""
+        """Add ``n`` rows from coordinates; returns their row indices.
+
+        Parameters
+        ----------
+        n
+            Number of rows.
+        rows, cols, vals
+            Coordinates of the coefficients: ``rows`` numbered ``0 … n-1`` within the block,
+            ``cols`` the program's columns.
+        lo, hi
+            Bounds of the rows, one for all or one per row.
+        """
         first = self.n_row
         r = np.asarray(rows, dtype=np.intp)
         self._rows.append(r + first)
@@ -113,7 +144,7 @@ class MilpBuilder:
         return np.arange(first, first + n, dtype=np.intp)
 
     def build(self) -> Milp:
-        """The assembled `Milp`."""
+        """Assemble the `Milp`."""
 
         def cat(parts: list[FloatArray]) -> FloatArray:
             return np.concatenate(parts) if parts else np.zeros(0)

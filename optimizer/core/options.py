@@ -52,7 +52,17 @@ class SolverOptions:
 
 
 def choice_problem(name: str, value: object, choices: Sequence[str]) -> str:
-    """``""`` when ``value`` is one of ``choices``, else the sentence saying so."""
+    """Return ``""`` when ``value`` is one of ``choices``, else the sentence saying so.
+
+    Parameters
+    ----------
+    name
+        The option's name as the caller wrote it (``"objective"``).
+    value
+        The value given.
+    choices
+        The accepted values, listed in the sentence in this order.
+    """
     if value in choices:
         return ""
     return f"unknown {name} {value!r}: {name} must be one of {', '.join(choices)}"

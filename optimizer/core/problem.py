@@ -71,7 +71,7 @@ def cost_matrix(costs: Any) -> tuple[sp.csr_array, list[str]]:
 def caller_ids(
     ids: Sequence[Hashable] | ArrayLike | None, n: int, what: str
 ) -> tuple[Hashable, ...]:
-    """The caller's ids as a tuple, ``0 … n-1`` when ``ids`` is None.
+    """Return the caller's ids as a tuple, ``0 … n-1`` when ``ids`` is None.
 
     Parameters
     ----------

@@ -16,8 +16,16 @@ BoolArray = NDArray[np.bool_]
 def select_entries(matrix: sp.csr_array, keep: BoolArray, columns: IntArray) -> sp.csr_array:
     """Keep the stored entries flagged in ``keep`` and renumber columns with ``columns``.
 
-    ``keep`` is aligned with ``matrix.data``; ``columns`` maps old column → new column (the
-    kept entries must map to ``>= 0``). Explicit zeros survive.
+    Explicit zeros survive.
+
+    Parameters
+    ----------
+    matrix
+        The sparse matrix.
+    keep
+        Boolean aligned with ``matrix.data``: the entries to keep.
+    columns
+        Old column → new column (the kept entries must map to ``>= 0``).
     """
     n_rows = matrix.shape[0]
     row_of = np.repeat(np.arange(n_rows, dtype=np.intp), np.diff(matrix.indptr))

@@ -79,10 +79,22 @@ def run_milp(
     mip_gap: float | None,
     start: NDArray[np.float64] | None = None,
 ) -> SolverRun:
-    """Solve ``model`` with ``solver`` ("highs" or "cbc").
+    """Solve ``model`` with ``solver`` and read the status from the solver's own result.
 
-    ``start`` is a feasible solution handed to HiGHS as a MIP start (lexicographic stages pass
-    the previous stage's optimum); CBC runs without it.
+    Parameters
+    ----------
+    model
+        The program (minimised).
+    solver
+        ``"highs"`` or ``"cbc"``.
+    time_limit
+        Seconds for the run, or None.
+    mip_gap
+        Relative gap at which the solver may stop; an ``optimal`` run only within a gap
+        larger than `optimizer.result.DEFAULT_MIP_GAP` is made ``feasible`` (`settle`).
+    start
+        A feasible solution handed to HiGHS as a MIP start (lexicographic stages pass the
+        previous stage's optimum); CBC runs without it.
     """
     if model.n_col == 0:
         return SolverRun(Status.OPTIMAL, np.zeros(0), 0.0, solver_label(solver), "")
@@ -100,9 +112,12 @@ def solver_label(solver: str) -> str:
 
 
 def _highs() -> Any:
-    """A ``highspy.Highs``; the first one in a process prints a banner on file descriptor 1,
-    which would corrupt machine-readable output (``healthplan ... --json``), so that one is
-    built with stdout pointed at /dev/null."""
+    """Return a ``highspy.Highs``, the first one of the process built without its banner.
+
+    The first one in a process prints a banner on file descriptor 1, which would corrupt
+    machine-readable output (``healthplan ... --json``), so that one is built with stdout
+    pointed at /dev/null.
+    """
     import highspy
 
     global _BANNER_SHOWN  # noqa: PLW0603 - once per process, by design
@@ -125,7 +140,7 @@ _BANNER_SHOWN = False
 
 
 def new_highs(*, time_limit: float | None, mip_gap: float | None) -> Any:
-    """A silent, seeded ``highspy.Highs`` with the time limit and relative gap set."""
+    """Return a silent, seeded ``highspy.Highs`` with the time limit and relative gap set."""
     h = _highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
@@ -231,17 +246,31 @@ def _solution(h: Any) -> NDArray[np.float64] | None:
 def stale_solution(
     h: Any, cost: NDArray[np.float64], offset: float, values: NDArray[np.float64]
 ) -> bool:
-    """Whether ``values`` miss the objective value HiGHS reports (a MIP start handed back
-    unchanged after HiGHS found better, see `_run_highs`); ``cost``, ``offset`` are the
-    model's objective."""
+    """Tell whether ``values`` miss the objective value HiGHS reports.
+
+    That happens when a MIP start is handed back unchanged after HiGHS found better (see
+    `_run_highs`).
+
+    Parameters
+    ----------
+    h
+        The ``highspy.Highs`` object after its run.
+    cost, offset
+        The model's objective.
+    values
+        The solution HiGHS returned.
+    """
     reported = float(h.getInfo().objective_function_value)
     mine = float(cost @ values + offset)
     return abs(mine - reported) > _OBJECTIVE_TOLERANCE * max(1.0, abs(reported), abs(mine))
 
 
 def settle(run: SolverRun) -> SolverRun:
-    """``run``, made ``feasible`` (with the gap in its reason) when it is ``optimal`` only
-    within a gap larger than `optimizer.result.DEFAULT_MIP_GAP` (a looser ``mip_gap``)."""
+    """Return ``run``, made ``feasible`` when it is ``optimal`` only within a looser gap.
+
+    A looser gap is one larger than `optimizer.result.DEFAULT_MIP_GAP` (a looser ``mip_gap``);
+    the gap is then given in the run's reason.
+    """
     status = settled_status(run.status, run.gap)
     if status is run.status:
         return run
@@ -255,7 +284,7 @@ STATUS_ORDER = (Status.OPTIMAL, Status.FEASIBLE, Status.NO_SOLUTION, Status.INFE
 
 
 def worst_status(statuses: Iterable[Status]) -> Status:
-    """The worst of ``statuses`` (at least one) in `STATUS_ORDER`."""
+    """Return the worst of ``statuses`` (at least one) in `STATUS_ORDER`."""
     return max(statuses, key=STATUS_ORDER.index)
 
 

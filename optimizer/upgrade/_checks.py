@@ -131,7 +131,7 @@ def _group_reasons(problem: UpgradeProblem, name: str, limit: float | None) -> l
 def _coverage_reachable(
     problem: UpgradeProblem, name: str, grouping: str, share: float, candidate: np.ndarray
 ) -> list[str]:
-    """Groups whose coverage share stays below `share` even with every candidate upgraded."""
+    """Find the groups whose share stays below `share` with every candidate upgraded."""
     tier = problem.tier(name)
     costs = problem.base.costs
     ok = entry_mask(problem, tier) & (costs.data <= tier.standard_minutes)

@@ -78,7 +78,7 @@ def phased_start(
     solver: str = "highs",
     allowance_s: float | None = None,
 ) -> BoolArray | None:
-    """A feasible phased plan for `built`, or None when neither strategy finds one.
+    """Return a feasible phased plan for `built`, or None when neither strategy finds one.
 
     Parameters
     ----------
@@ -186,7 +186,7 @@ def _single_models(
 
 
 def _upper_rules_only(problem: UpgradeProblem) -> UpgradeProblem:
-    """The problem without the rules that only a finished plan has to meet."""
+    """Return the problem without the rules that only a finished plan has to meet."""
     tiers = tuple(
         replace(
             t,
@@ -219,9 +219,12 @@ def _solve_year(
     share: int,
     least: float = -np.inf,
 ) -> BoolArray | None:
-    """Best single-period plan keeping `fixed`, using only `within` (all when None), spending
-    at most `cap` and at least `least` in total; the run gets ``1/share`` of the time left
-    (a run stopped by its limit still gives its incumbent)."""
+    """Return the best single-period plan keeping `fixed` within the spending limits.
+
+    It uses only `within` (all when None) and spends at most `cap` and at least `least` in
+    total; the run gets ``1/share`` of the time left (a run stopped by its limit still gives
+    its incumbent).
+    """
     left = deadline - time.perf_counter()
     if left <= 0:
         return None
@@ -242,8 +245,10 @@ def _year_model(
     cap: float,
     least: float = -np.inf,
 ) -> Milp:
-    """`single` keeping `fixed`, using only `within` (all when None), spending in total at
-    least `least` and at most `cap`."""
+    """Return `single` keeping `fixed`, using only `within` (all when None).
+
+    The plan spends in total at least `least` and at most `cap`.
+    """
     milp = single.milp
     x = single.x_cols[0]
     lo = milp.col_lo.copy()

@@ -63,8 +63,11 @@ class _Bound:
 
 @dataclass(frozen=True)
 class Built:
-    """The assembled model and what is needed to read its solution (`decode`) and to write
-    a plan as a full solution vector (`encode`)."""
+    """The assembled model and what reads and writes its solutions.
+
+    A solution is read with `decode`; a plan is written as a full solution vector with
+    `encode`.
+    """
 
     milp: Milp
     kind: str
@@ -102,7 +105,7 @@ class Built:
         return out
 
     def encode(self, chosen: ArrayLike) -> FloatArray:
-        """The full solution vector of a plan: the inverse of `decode`.
+        """Return the full solution vector of a plan: the inverse of `decode`.
 
         Parameters
         ----------
@@ -433,7 +436,7 @@ def _coverage_block(
     x: IntArray,
     in_objective: bool,
 ) -> tuple[tuple[IntArray, IntArray, BoolArray], sp.csr_array]:
-    """y variables and rows for one tier and year.
+    """Add the ``y`` variables and rows for one tier and year.
 
     Returns (y cols, their rows' demand, base) and the pairs within reach of each y row.
     """
@@ -536,8 +539,10 @@ def _level_block(
     kind: str,
     unreachable: float,
 ) -> list[_Levels | _Bound]:
-    """Radius (level) variables for the median/minmax objectives, chained form; returns how
-    to compute them from the upgrades (`Built.encode`)."""
+    """Add radius (level) variables for the median/minmax objectives, chained form.
+
+    Returns how to compute them from the upgrades (`Built.encode`).
+    """
     costs = problem.base.costs
     weight = np.asarray(tier.demand_weight, dtype=np.float64)
     ok = entry_mask(problem, tier)

@@ -248,7 +248,7 @@ class UpgradeProblem:
         return tuple(t.name for t in self.tiers)
 
     def tier(self, name: str) -> UpgradeTier:
-        """The tier called `name`."""
+        """Return the tier called `name`."""
         for t in self.tiers:
             if t.name == name:
                 return t
@@ -380,12 +380,21 @@ def check_upgrades(
     budget: float | None = None,
     yearly_budgets: Sequence[float] | None = None,
 ) -> str:
-    """Why no plan can exist, found without solving (``""`` when the checks pass).
+    """Say why no plan can exist, found without solving (``""`` when the checks pass).
 
     The same checks `solve_upgrades` runs first: required sites against budgets and count
     limits, minimum counts against candidates, group rules against the candidates in reach,
     minimum coverage shares against what upgrading every candidate would reach. Passing them
     does not prove feasibility; the solver has the last word.
+
+    Parameters
+    ----------
+    problem
+        The upgrade problem.
+    budget
+        Shared budget over all tiers, as for `solve_upgrades`.
+    yearly_budgets
+        Budget of each plan year, as for `solve_upgrades`.
     """
     years = list(yearly_budgets) if yearly_budgets is not None else None
     return explain_infeasible(problem, budget=budget, yearly_budgets=years)
@@ -508,8 +517,9 @@ def _phased_aids(
     carry_over: bool,
     allowance_s: float | None,
 ) -> tuple[Built, FloatArray | None]:
-    """`built` with a floor row per year (coverage models), and the heuristic plan as a full
-    start vector.
+    """Add a floor row per year (coverage models) and give the heuristic plan as a start.
+
+    Returns `built` with the rows and the heuristic plan as a full start vector.
 
     The start is None when the heuristic finds no plan keeping every rule in its allowance
     (or, as a safeguard, when its vector breaks a row of the model by more than

@@ -22,7 +22,7 @@ BoolArray = NDArray[np.bool_]
 
 
 def entry_mask(problem: UpgradeProblem, tier: UpgradeTier) -> BoolArray:
-    """Stored matrix entries that may serve at `tier` (same group under ``within_group``)."""
+    """Mark the stored matrix entries that may serve at `tier` (same group if ``within_group``)."""
     costs = problem.base.costs
     if tier.within_group is None:
         return np.ones(costs.data.size, dtype=np.bool_)
@@ -48,8 +48,20 @@ def providers(problem: UpgradeProblem, upgraded: Mapping[str, BoolArray]) -> dic
 def nearest_minutes(
     problem: UpgradeProblem, tier: UpgradeTier, provider_mask: BoolArray
 ) -> tuple[FloatArray, NDArray[np.intp]]:
-    """Minutes from every demand point to its nearest provider of `tier` (inf if none), and
-    that provider's site position (-1 if none; ties go to the lowest position)."""
+    """Return the minutes from every demand point to its nearest provider of `tier`.
+
+    Also that provider's site position. Inf minutes and position -1 where there is none;
+    ties go to the lowest position.
+
+    Parameters
+    ----------
+    problem
+        The upgrade problem.
+    tier
+        The tier whose providers count.
+    provider_mask
+        Boolean per site: the sites that provide ``tier`` (see `providers`).
+    """
     costs = problem.base.costs
     n = costs.shape[0]
     usable = entry_mask(problem, tier) & provider_mask[costs.indices]
@@ -75,7 +87,20 @@ def objective_value(
     kind: str,
     unreachable: float,
 ) -> float:
-    """Objective of `kind` (coverage | median | minmax) for the given yearly selections."""
+    """Compute the objective of `kind` for the given yearly selections.
+
+    Parameters
+    ----------
+    problem
+        The upgrade problem.
+    selected_by_year
+        Per plan year, tier name → boolean per site: upgraded to that tier in that year;
+        the objective is summed over the years.
+    kind
+        ``"coverage"``, ``"median"`` or ``"minmax"``.
+    unreachable
+        Minutes counted for demand that no provider reaches (median, minmax).
+    """
     total = 0.0
     for upgraded in selected_by_year:
         masks = providers(problem, upgraded)
