@@ -25,6 +25,7 @@ from geodata.errors import (
     DataValidationError,
     HealthplanDataError,
     OSMReadError,
+    UnknownIdError,
     UnreachableError,
 )
 from geodata.schema import TIERS
@@ -41,6 +42,7 @@ __all__ = [
     "Dataset",
     "HealthplanDataError",
     "OSMReadError",
+    "UnknownIdError",
     "UnreachableError",
     "__version__",
     "get_path",

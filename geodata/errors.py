@@ -15,6 +15,7 @@ __all__ = [
     "DataValidationError",
     "HealthplanDataError",
     "OSMReadError",
+    "UnknownIdError",
     "UnreachableError",
 ]
 
@@ -57,3 +58,13 @@ class OSMReadError(HealthplanDataError):
 
 class UnreachableError(HealthplanDataError):
     """Places that cannot reach any facility (or the network) at all."""
+
+
+class UnknownIdError(HealthplanDataError, KeyError):
+    """An id that a table (e.g. a travel-time matrix) does not hold.
+
+    Also a `KeyError`, as for a missing key of a mapping; the message is shown unquoted.
+    """
+
+    def __str__(self) -> str:
+        return ValueError.__str__(self)

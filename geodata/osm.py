@@ -39,7 +39,7 @@ from typing import Any
 import networkx as nx
 
 from geodata import settings
-from geodata.errors import OSMReadError
+from geodata.errors import HealthplanDataError, OSMReadError
 
 __all__ = ["graph_from_osm"]
 
@@ -117,17 +117,17 @@ def graph_from_osm(
         way. The message is one line naming the file, the problem and the fix.
     ImportError
         osmnx or pyrosm is not installed (``pip install "healthplan[osm]"``).
-    ValueError
+    HealthplanDataError
         Unknown ``network_type`` or an empty or non-positive speed table.
     """
     path = Path(path)
     if network_type not in _PYROSM_NETWORK_TYPES:
         msg = f"network_type {network_type!r} is not supported - use 'drive' or 'drive_service'"
-        raise ValueError(msg)
+        raise HealthplanDataError(msg)
     speeds = dict(settings.OSM_HIGHWAY_SPEEDS_KPH if speeds_kph is None else speeds_kph)
     if not speeds or not all(math.isfinite(v) and v > 0 for v in speeds.values()):
         msg = f"speeds_kph must map highway classes to positive km/h values, got {speeds!r}"
-        raise ValueError(msg)
+        raise HealthplanDataError(msg)
 
     name = path.name.lower()
     if name.endswith(_PBF_SUFFIXES):

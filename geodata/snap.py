@@ -21,7 +21,7 @@ from pyproj import CRS, Transformer
 from scipy.spatial import cKDTree
 
 from geodata import settings
-from geodata.errors import DataProblem, DataValidationError, UnreachableError
+from geodata.errors import DataProblem, DataValidationError, HealthplanDataError, UnreachableError
 
 __all__ = ["snap_points"]
 
@@ -63,7 +63,7 @@ def snap_points(
         If `points` has no CRS, or holds missing, empty or non-Point geometries.
     UnreachableError
         If the graph has no nodes.
-    ValueError
+    HealthplanDataError
         If `access_speed_kph` is not positive or `circuity` is below 1.
     """
     check_access_parameters(access_speed_kph=access_speed_kph, circuity=circuity)
@@ -88,13 +88,13 @@ def snap_points(
 
 
 def check_access_parameters(*, access_speed_kph: float, circuity: float) -> None:
-    """Raise `ValueError` unless the access speed is positive and the circuity at least 1."""
+    """Raise `HealthplanDataError` unless the access speed is positive and circuity >= 1."""
     if not (np.isfinite(access_speed_kph) and access_speed_kph > 0):
         msg = f"access_speed_kph must be a positive number, got {access_speed_kph!r}"
-        raise ValueError(msg)
+        raise HealthplanDataError(msg)
     if not (np.isfinite(circuity) and circuity >= 1):
         msg = f"circuity must be a number >= 1 (1 = straight line), got {circuity!r}"
-        raise ValueError(msg)
+        raise HealthplanDataError(msg)
 
 
 def point_problems(points: gpd.GeoDataFrame, *, source: str) -> list[DataProblem]:

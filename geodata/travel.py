@@ -35,7 +35,13 @@ from scipy import sparse
 
 from geodata import settings
 from geodata._network import Network, compute_minutes, csr_from_coo
-from geodata.errors import DataProblem, DataValidationError, UnreachableError
+from geodata.errors import (
+    DataProblem,
+    DataValidationError,
+    HealthplanDataError,
+    UnknownIdError,
+    UnreachableError,
+)
 from geodata.snap import (
     NodeIndex,
     check_access_parameters,
@@ -133,8 +139,8 @@ class TravelTimes:
 
         Raises
         ------
-        KeyError
-            If either id is unknown.
+        UnknownIdError
+            If either id is unknown (also a `KeyError`).
         """
         i = _position(self._demand_pos, demand_id, "demand")
         j = _position(self._facility_pos, facility_id, "facility")
@@ -193,9 +199,9 @@ class TravelTimes:
 
         Raises
         ------
-        KeyError
-            If an id is unknown.
-        ValueError
+        UnknownIdError
+            If an id is unknown (also a `KeyError`).
+        HealthplanDataError
             If an id is repeated.
         """
         new_d, row_map = _selection(self.demand_ids, self._demand_pos, demand_ids, "demand")
@@ -243,13 +249,13 @@ class TravelTimes:
 
         Raises
         ------
-        ValueError
+        HealthplanDataError
             If the file is not a travel-time file of this format version.
         """
         with np.load(path, allow_pickle=False) as npz:
             if "format_version" not in npz or str(npz["format_version"]) != _FORMAT_VERSION:
                 msg = f"{path}: not a travel-time file of format {_FORMAT_VERSION}"
-                raise ValueError(msg)
+                raise HealthplanDataError(msg)
             demand_ids = npz["demand_ids"].astype(str)
             facility_ids = npz["facility_ids"].astype(str)
             matrix = sparse.csr_array(
@@ -318,7 +324,7 @@ def travel_times(
     check_access_parameters(access_speed_kph=access_speed_kph, circuity=circuity)
     if not (np.isfinite(cutoff_minutes) and cutoff_minutes >= 0):
         msg = f"cutoff_minutes must be a finite number >= 0, got {cutoff_minutes!r}"
-        raise ValueError(msg)
+        raise HealthplanDataError(msg)
     problems = [
         *_id_problems(demand, demand_id, source="demand"),
         *point_problems(demand, source="demand"),
@@ -432,7 +438,7 @@ def _position(positions: dict[str, int], value: str, kind: str) -> int:
         return positions[value]
     except KeyError:
         msg = f"unknown {kind} id {value!r}"
-        raise KeyError(msg) from None
+        raise UnknownIdError(msg) from None
 
 
 def _selection(
@@ -447,7 +453,7 @@ def _selection(
     chosen = [str(w) for w in wanted]
     if len(set(chosen)) != len(chosen):
         msg = f"{kind} ids in subset must not repeat"
-        raise ValueError(msg)
+        raise HealthplanDataError(msg)
     old = np.fromiter((_position(positions, w, kind) for w in chosen), np.intp, len(chosen))
     mapping = np.full(len(ids), -1, dtype=np.intp)
     mapping[old] = np.arange(len(chosen), dtype=np.intp)

@@ -12,7 +12,12 @@ from pyproj import Transformer
 from shapely.geometry import Point
 
 from geodata import _network, settings, travel
-from geodata.errors import DataValidationError, UnreachableError
+from geodata.errors import (
+    DataValidationError,
+    HealthplanDataError,
+    UnknownIdError,
+    UnreachableError,
+)
 from geodata.travel import TravelTimes, travel_times
 
 #: Node positions (lon, lat), 8-17 km apart so every place on a node snaps to it.
@@ -277,6 +282,24 @@ def test_lookup_unknown_id_and_repr() -> None:
     text = repr(tt)
     assert text.startswith("TravelTimes(3 demand x 3 facilities, 4 reachable pairs <= 120 min")
     assert len(text) < 120
+
+
+def test_user_errors_are_healthplan_data_errors(tmp_path: Path) -> None:
+    tt = travel_times(_graph(), _demand([1, 3, 5]), _facilities([2, 4, 1]), cache=False)
+    with pytest.raises(UnknownIdError) as exc:
+        tt.lookup("d1", "nope")
+    assert isinstance(exc.value, HealthplanDataError)
+    assert isinstance(exc.value, KeyError)
+    assert str(exc.value) == "unknown facility id 'nope'"
+    with pytest.raises(HealthplanDataError, match="must not repeat"):
+        tt.subset(demand_ids=["d1", "d1"])
+    with pytest.raises(HealthplanDataError, match="cutoff_minutes must be a finite number"):
+        travel_times(_graph(), _demand([1]), _facilities([2]), cutoff_minutes=-1, cache=False)
+    with pytest.raises(HealthplanDataError, match="circuity must be a number >= 1"):
+        travel_times(_graph(), _demand([1]), _facilities([2]), circuity=0.5, cache=False)
+    np.savez(tmp_path / "other.npz", x=np.zeros(1))
+    with pytest.raises(HealthplanDataError, match="not a travel-time file"):
+        TravelTimes.load(tmp_path / "other.npz")
 
 
 def test_save_load_round_trip(tmp_path: Path) -> None:
