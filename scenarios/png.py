@@ -31,7 +31,9 @@ import re
 import shutil
 import signal
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any, Final
 
 from scenarios.maps._html import READY_FLAG
@@ -141,7 +143,7 @@ def export_png(
 
     try:
         manager = sync_playwright()
-        with manager as playwright:
+        with _watch_interrupts() as signalled, manager as playwright:
             with contextlib.suppress(AttributeError):  # the loop is private to Playwright
                 manager._loop.set_exception_handler(quiet_after_interrupt)
             context = playwright.chromium.launch_persistent_context(
@@ -170,6 +172,9 @@ def export_png(
         interrupted = True
         raise
     except PlaywrightError as exc:
+        if signalled:  # an interrupt that Playwright turned into "browser has been closed"
+            interrupted = True
+            raise KeyboardInterrupt from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         page_error = f" (page error: {errors[0]})" if errors else ""
         msg = f"{source.name}: PNG export failed: {first}{page_error}"
@@ -177,6 +182,42 @@ def export_png(
     finally:
         _remove_profile(profile)
     return target
+
+
+@contextlib.contextmanager
+def _watch_interrupts() -> Iterator[list[int]]:
+    """Record SIGINT/SIGTERM while the browser runs, then pass each to the previous handler.
+
+    A signal that lands while Playwright starts or drives Chromium (and, with Ctrl-C in a
+    terminal, also reaches Chromium and the driver) often comes back as "Target page,
+    context or browser has been closed" rather than `KeyboardInterrupt`; the record tells
+    the two apart. Off the main thread nothing is watched.
+    """
+    signalled: list[int] = []
+    previous: dict[int, Any] = {}
+
+    def record(number: int, frame: FrameType | None) -> None:
+        signalled.append(number)
+        handler = previous.get(number)
+        if callable(handler):
+            handler(number, frame)
+        elif handler != signal.SIG_IGN:
+            raise KeyboardInterrupt
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        try:
+            current = signal.getsignal(number)
+            if number == signal.SIGTERM and not callable(current):
+                continue  # default SIGTERM ends the process: nothing to tell apart
+            previous[number] = current
+            signal.signal(number, record)
+        except ValueError:  # not the main thread
+            break
+    try:
+        yield signalled
+    finally:
+        for watched, handler in previous.items():
+            signal.signal(watched, handler)
 
 
 def _check_browser() -> None:
