@@ -49,7 +49,7 @@ def examples(values: Iterable[object], limit: int = 3) -> str:
 
 
 def blank(series: pd.Series) -> pd.Series:
-    """True where a cell is empty: missing, or text made only of spaces."""
+    """Return True where a cell is empty: missing, or text made only of spaces."""
     text = series.astype("string")
     return (text.isna() | text.str.strip().eq("")).fillna(value=True).astype(bool)
 
@@ -79,7 +79,7 @@ class Rows:
     def problem(
         self, column: str, bad: pd.Series, problem: str, fix: str, *, field: str | None = None
     ) -> DataProblem:
-        """A problem on the rows where `bad` is true, naming their count and the first.
+        """Describe a problem on the rows where `bad` is true, naming their count and the first.
 
         `field` replaces the usual ``column '<column>'`` (e.g. ``columns 'lon'/'lat'``).
         """

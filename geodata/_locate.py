@@ -37,7 +37,7 @@ LON_LAT_NAMES = (("lon", "lat"), ("longitude", "latitude"), ("x", "y"))
 
 
 def coordinate_columns(frame: pd.DataFrame) -> tuple[str, str] | None:
-    """The (longitude, latitude) column names of a plain table, or None when it has none."""
+    """Return the (longitude, latitude) column names of a plain table, or None if it has none."""
     lower = {str(c).lower(): str(c) for c in frame.columns}
     for lon_name, lat_name in LON_LAT_NAMES:
         if lon_name in lower and lat_name in lower:
@@ -179,7 +179,7 @@ def _points_from_columns(
 def points_from_lonlat(
     frame: pd.DataFrame, *, source: str, crs: str = STORAGE_CRS
 ) -> gpd.GeoDataFrame:
-    """A plain table with lon/lat columns as points in `crs`; raise if a row has none.
+    """Turn a plain table with lon/lat columns into points in `crs`; raise if a row has none.
 
     Only the coordinates are checked (numbers, finite, degrees in a geographic CRS); rows are
     named by position (``data row <k>``) as the table's contract is not known here.
@@ -193,7 +193,7 @@ def points_from_lonlat(
 def located(
     frame: pd.DataFrame, rows: Rows, crs: str | None
 ) -> tuple[list[DataProblem], gpd.GeoDataFrame, pd.Series, str]:
-    """The table as points in WGS-84 and the rows whose location is already reported.
+    """Return the table as points in WGS-84 and the rows whose location is already reported.
 
     Returns the problems, the GeoDataFrame (no geometry on reported rows), the reported rows
     and the field that names the location in messages.

@@ -242,7 +242,7 @@ def _land_links(
     k_nearest: int,
     max_link_m: float,
 ) -> tuple[dict[tuple[int, int], str], dict[str, int]]:
-    """Steps 2-4: ``{(i, j): class}`` for ``i < j``, and counts for the build report."""
+    """Run steps 2-4: ``{(i, j): class}`` for ``i < j``, and counts for the build report."""
     rural = _unique_pairs(np.vstack([_delaunay_pairs(xy), _knn_pairs(xy, k_nearest)]))
     seat_idx = np.flatnonzero(np.isin(levels, sorted(_SEAT_LEVELS)))
     national = _unique_pairs(seat_idx[_knn_pairs(xy[seat_idx], k_nearest)])

@@ -125,7 +125,7 @@ class Dataset:
     def graph(
         self, *, osm: str | Path | None = None, speeds_kph: dict[str, float] | None = None
     ) -> nx.MultiDiGraph[Any]:
-        """The road graph: real OpenStreetMap roads from `osm`, else the approximated network.
+        """Return the road graph: OpenStreetMap roads from `osm`, else the approximated network.
 
         Built once per (source, speeds) and kept on the object.
         """
@@ -168,7 +168,22 @@ class Dataset:
         cutoff_minutes: float = 120.0,
         cache: bool = True,
     ) -> TravelTimes:
-        """Demand x facility travel-time matrix in minutes (sparse, cut off, cached on disk)."""
+        """Demand x facility travel-time matrix in minutes (sparse, cut off, cached on disk).
+
+        Parameters
+        ----------
+        graph
+            Road graph; default `graph` (the approximated network).
+        cutoff_minutes
+            Pairs farther apart than this are unreachable.
+        cache
+            Read from and write to the travel-time cache (see `geodata.travel.travel_times`).
+
+        Returns
+        -------
+        geodata.travel.TravelTimes
+            Rows are `demand`, columns `facilities`, in their order.
+        """
         from geodata.travel import travel_times
 
         return travel_times(
@@ -181,7 +196,7 @@ class Dataset:
 
     # --- reporting ---------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
-        """Counts and totals a planner checks first (used by ``healthplan data info``)."""
+        """Return the counts and totals a planner checks first (``healthplan data info``)."""
         levels = self.boundaries["level"].value_counts()
         facilities = self.facilities
         out: dict[str, Any] = {

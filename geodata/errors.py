@@ -34,6 +34,7 @@ class DataProblem:
     fix: str
 
     def __str__(self) -> str:
+        """One line: ``source: field: problem - fix``."""
         return f"{self.source}: {self.field}: {self.problem} - {self.fix}"
 
 
@@ -67,4 +68,5 @@ class UnknownIdError(HealthplanDataError, KeyError):
     """
 
     def __str__(self) -> str:
+        """Return the message as given, without the quotes `KeyError` adds."""
         return ValueError.__str__(self)

@@ -9,6 +9,9 @@ moves by less than ``tol`` degrees.
 
 Points outside the rough China bounding box used by every public implementation are returned
 unchanged, as the official offset is not applied there.
+
+Used by the dataset build (`geodata.build`: AMap sources are in GCJ-02) and by the maps, which
+draw the data in GCJ-02 over Gaode tiles.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ def _source(path: Path, layer: str | None) -> str:
 
 
 def _read_frame(path: Path, *, layer: str | None) -> pd.DataFrame:
-    """The file as a plain text table (CSV) or a GeoDataFrame (vector files), unvalidated."""
+    """Read the file as a text table (CSV) or a GeoDataFrame (vector files), unvalidated."""
     if not path.exists():
         msg = f"{path}: file not found - check the path (relative paths start at {Path.cwd()})"
         raise HealthplanDataError(msg)
@@ -73,7 +73,7 @@ def _read_frame(path: Path, *, layer: str | None) -> pd.DataFrame:
 
 
 def read_csv_text(path: Path) -> pd.DataFrame:
-    """A UTF-8 CSV (BOM allowed) as a table of text cells; only an empty cell is missing.
+    """Read a UTF-8 CSV (BOM allowed) as a table of text cells; only an empty cell is missing.
 
     This is what the validators in `geodata.validate` expect from a CSV: they parse numbers,
     flags and coordinates themselves, strictly, so nothing is converted unseen here.
@@ -175,6 +175,17 @@ def read_demand(
 
     For a GeoPackage without ``layer``, the layer named ``demand`` is used. The checks are
     those of `geodata.validate.validate_demand`.
+
+    Parameters
+    ----------
+    path
+        CSV (lon/lat columns), GeoPackage or GeoJSON.
+    layer
+        GeoPackage layer.
+    crs
+        CRS of a CSV's lon/lat columns (default WGS-84).
+    province
+        Province polygon in WGS-84 for the outside-the-province check.
     """
     path = Path(path)
     if layer is None and path.suffix.lower() == ".gpkg":

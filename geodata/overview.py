@@ -39,7 +39,19 @@ def plot_overview(
     graph: nx.MultiDiGraph[Any] | None = None,
     dpi: int = 80,
 ) -> Path:
-    """Draw `world` (and its road graph) to a PNG file and return its path."""
+    """Draw `world` (and its road graph) to a PNG file and return its path.
+
+    Parameters
+    ----------
+    world
+        The world to draw: county and city outlines, roads, seats and facilities.
+    out
+        The PNG file to write.
+    graph
+        Road graph to draw; default ``world.graph()`` (the approximated network).
+    dpi
+        Resolution of the PNG.
+    """
     try:
         import matplotlib
 

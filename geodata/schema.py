@@ -74,7 +74,7 @@ FACILITY_OPTIONAL_COLUMNS: Final = (
 
 
 def county_type_of(name_zh: str) -> str:
-    """The county type a county-level name implies: the rule the shipped dataset is built with.
+    """Return the county type a county-level name implies (the rule of the shipped dataset).
 
     Parameters
     ----------

@@ -216,7 +216,17 @@ class NodeIndex:
         return cls(ids=ids, xy=xy, tree=cKDTree(xy))
 
     def snap(self, xy: NDArray[np.float64], *, access_speed_kph: float, circuity: float) -> Snapped:
-        """Snap projected coordinates `xy` (shape ``(n, 2)``) to their nearest nodes."""
+        """Snap projected coordinates `xy` (shape ``(n, 2)``) to their nearest nodes.
+
+        Parameters
+        ----------
+        xy
+            Points in `geodata.settings.METRIC_CRS`, metres.
+        access_speed_kph
+            Speed of the access leg from a point to its node.
+        circuity
+            Factor (>= 1) from straight-line to travelled access distance.
+        """
         distance, node = self.tree.query(xy, k=1)
         length = np.asarray(distance, dtype=np.float64) * circuity
         return Snapped(

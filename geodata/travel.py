@@ -88,6 +88,7 @@ class TravelTimes:
     from_cache: bool = field(default=False)
 
     def __post_init__(self) -> None:
+        """Check that the matrix and the ids agree (a programming error otherwise)."""
         shape = (len(self.demand_ids), len(self.facility_ids))
         if self.minutes.shape != shape:
             msg = f"minutes has shape {self.minutes.shape}, ids give {shape}"
@@ -119,6 +120,7 @@ class TravelTimes:
         return {f: j for j, f in enumerate(self.facility_ids.tolist())}
 
     def __repr__(self) -> str:
+        """One line: the shape, reachable pairs, cutoff and whether read from cache."""
         n_d, n_f = self.shape
         source = ", from cache" if self.from_cache else ""
         return (
@@ -447,7 +449,7 @@ def _selection(
     wanted: Iterable[str] | None,
     kind: str,
 ) -> tuple[NDArray[np.str_], NDArray[np.intp]]:
-    """Selected ids and a map from old position to new position (-1 when dropped)."""
+    """Return the selected ids and a map from old to new position (-1 when dropped)."""
     if wanted is None:
         return ids, np.arange(len(ids), dtype=np.intp)
     chosen = [str(w) for w in wanted]

@@ -78,7 +78,7 @@ class AdminUnits:
     areacity: pd.DataFrame
 
     def counties(self) -> pd.DataFrame:
-        """The 100 county-level rows."""
+        """Return the 100 county-level rows."""
         return self.units[self.units["level"] == "county"]
 
 

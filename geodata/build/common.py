@@ -1,7 +1,7 @@
-"""Shared helpers of the Liaoning dataset build: reading raw files, rounding, writing.
+r"""Shared helpers of the Liaoning dataset build: reading raw files, rounding, writing.
 
 Used by every step of `geodata.build.liaoning`. Everything here is deterministic: no clocks,
-no randomness, fixed float formatting, ``\\n`` line endings.
+no randomness, fixed float formatting, ``\n`` line endings.
 """
 
 from __future__ import annotations
@@ -46,7 +46,19 @@ _TO_METRIC: Final = Transformer.from_crs(4326, METRIC_EPSG, always_xy=True)
 
 
 def fail(source: str, field: str, problem: str, fix: str) -> NoReturn:
-    """Raise a one-problem `DataValidationError` naming the file, the field and the fix."""
+    """Raise a one-problem `DataValidationError` naming the file, the field and the fix.
+
+    Parameters
+    ----------
+    source
+        The raw file, relative to the raw-data folder.
+    field
+        The column or part of the file at fault.
+    problem
+        What is wrong.
+    fix
+        What to do about it.
+    """
     raise DataValidationError([DataProblem(source, field, problem, fix)])
 
 
@@ -156,10 +168,19 @@ def fmt_coord(value: float) -> str:
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Write a UTF-8 CSV with ``\\n`` line endings; returns the number of data rows.
+    r"""Write a UTF-8 CSV with ``\n`` line endings; returns the number of data rows.
 
     Values are written with ``str()``; ``None`` becomes an empty field and booleans become
     ``true``/``false``. Format floats before passing them.
+
+    Parameters
+    ----------
+    path
+        The file to write.
+    header
+        Column names.
+    rows
+        One sequence of values per data row, in header order.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -181,7 +202,7 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) 
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write UTF-8 text with ``\\n`` line endings."""
+    r"""Write UTF-8 text with ``\n`` line endings."""
     path.write_bytes(text.encode("utf-8"))
 
 

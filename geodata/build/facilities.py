@@ -117,9 +117,13 @@ class _Context:
     core: dict[str, str]
 
     def point(self, name: str, county: str, city: str, default: str) -> tuple[float, float, str]:
-        """OSM point of a named hospital, else the county seat (``default``), else the city seat
-        (or, where the city government sits outside the urban districts, the seat of the
-        city's first district, its historic core: ``core_district_seat``)."""
+        """Locate a hospital: its OSM point, else a county seat, else the city seat.
+
+        The OSM point is used when `name` has one; else the seat of `county` (labelled
+        `default`); else the city seat, or, where the city government sits outside the urban
+        districts, the seat of the city's first district, its historic core
+        (``core_district_seat``).
+        """
         if name in self.coords:
             return (*self.coords[name], "osm_nominatim")
         if county:
@@ -298,8 +302,10 @@ def build_facilities(raw: Path, admin: AdminUnits, towns: pd.DataFrame) -> pd.Da
 
 
 def _core_districts(admin: AdminUnits) -> dict[str, str]:
-    """City code -> first district code, for cities whose seat lies outside its districts
-    (Tieling: the government moved to 凡河新区 in 铁岭县; its hospitals stayed in 银州区)."""
+    """Map city code -> first district code, for cities whose seat lies outside its districts.
+
+    Tieling: the government moved to 凡河新区 in 铁岭县; its hospitals stayed in 银州区.
+    """
     units = admin.units
     ctype = dict(zip(units["code"], units["county_type"], strict=True))
     cities = units[units["level"] == "city"]

@@ -172,6 +172,16 @@ def admin_name_en(name: str, level: str, short_name: str = "", short_pinyin: str
 
     Examples: 辽宁省 -> ``Liaoning``, 沈阳市 -> ``Shenyang``, 铁西区 -> ``Tiexi District``,
     沈北新区 -> ``Shenbei New District``, 新宾满族自治县 -> ``Xinbin Manchu Autonomous County``.
+
+    Parameters
+    ----------
+    name
+        Full Chinese name.
+    level
+        ``province``, ``city`` or ``county``.
+    short_name, short_pinyin
+        AreaCity's short name and its curated pinyin, used for the syllables where the short
+        name covers the name root (see `syllables`); empty to use pypinyin.
     """
     if level in ("province", "city"):
         root = name.removesuffix("省").removesuffix("市")
@@ -201,6 +211,17 @@ def township_name_en(
 
     Special units (farms, zones) are translated with a glossary of generic terms and the
     ``places`` names (see `hospital_name_en`); the rest of the name is romanised.
+
+    Parameters
+    ----------
+    name
+        Full Chinese name.
+    kind
+        One of `geodata.schema.TOWNSHIP_KINDS`.
+    short_name, short_pinyin
+        AreaCity's short name and its curated pinyin (see `admin_name_en`).
+    places
+        Chinese place name -> English (`place_glossary`), for special units.
     """
     if kind in _KIND_EN:
         root = name_root(name)
@@ -229,6 +250,11 @@ def place_glossary(
 
     Cities and the province also map without their 市/省 suffix (大连 -> Dalian); county-level
     names map in full only (铁西区 -> Tiexi District), since their roots repeat across cities.
+
+    Parameters
+    ----------
+    names_zh, names_en, levels
+        Chinese name, English name and level of each admin unit, in the same order.
     """
     places: dict[str, str] = {}
     for zh, en, level in zip(names_zh, names_en, levels, strict=True):

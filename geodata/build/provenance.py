@@ -88,7 +88,22 @@ def render_provenance(
     pop_stats: dict[str, int],
     params: dict[str, Any],
 ) -> str:
-    """Render ``PROVENANCE.md`` (deterministic: depends only on the built tables)."""
+    """Render ``PROVENANCE.md`` (deterministic: depends only on the built tables).
+
+    Parameters
+    ----------
+    admin
+        The province, city and county units with their seats and census figures.
+    towns
+        The township-level units with their seat points and how each was found.
+    facilities
+        The facility rows as written to ``facilities.csv``.
+    pop_stats
+        Counts from `geodata.build.population.add_population` (committees by class,
+        fallback county parts).
+    params
+        The build parameters, as written to ``manifest.json``.
+    """
     admin_units = towns[towns["kind"] != "special"]
     real = admin_units["coord_source"].isin(["vonng_2016_gcj02", "geonames_pinyin"])
     methods = towns["match"].str.split(":").str[0].value_counts().sort_index()

@@ -242,7 +242,7 @@ def _match_geonames(towns: pd.DataFrame, raw: Path, admin: AdminUnits) -> None:
 
 
 def build_townships(raw: Path, admin: AdminUnits) -> pd.DataFrame:
-    """The 1,406 township-level units with kind, English name and seat point.
+    """Build the 1,406 township-level units with kind, English name and seat point.
 
     Parameters
     ----------
