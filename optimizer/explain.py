@@ -15,16 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import NDArray
 
+from optimizer.core.arrays import BoolArray, IntArray
 from optimizer.metrics import upgrade_masks
 from optimizer.upgrade import UpgradePlan, UpgradeProblem
 from optimizer.upgrade.evaluate import entry_mask, providers
 
 __all__ = ["CandidateExplanation", "explain_plan"]
-
-BoolArray = NDArray[np.bool_]
-IntArray = NDArray[np.intp]
 
 
 @dataclass(frozen=True)

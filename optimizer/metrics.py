@@ -31,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
+from optimizer.core.arrays import BoolArray, FloatArray
 from optimizer.upgrade import UpgradeProblem
 from optimizer.upgrade.evaluate import nearest_minutes, providers
 
@@ -45,8 +46,6 @@ __all__ = [
     "weighted_quantile",
 ]
 
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
 
 #: Step weights of the three catchment zones (Luo & Qi 2009).
 LUO_QI_WEIGHTS = (1.00, 0.68, 0.22)

@@ -14,14 +14,11 @@ from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import NDArray
 
 if TYPE_CHECKING:
     from optimizer.allocation.api import AllocationProblem
 
 __all__ = ["explain_infeasible"]
-
-IntArray = NDArray[np.intp]
 
 
 def _listed(labels: Sequence[str], limit: int = 3) -> str:

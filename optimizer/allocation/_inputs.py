@@ -9,7 +9,9 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
+
+from optimizer.core.arrays import BoolArray, FloatArray
 
 if TYPE_CHECKING:
     from optimizer.allocation.api import Designation, DesignationLevel
@@ -23,9 +25,6 @@ __all__ = [
     "vector",
     "weights",
 ]
-
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
 
 
 def vector(

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import NDArray
 
+from optimizer.core.arrays import BoolArray, FloatArray, IntArray
 from optimizer.core.milp import MilpBuilder
 from optimizer.core.reduce import merge_identical_rows
 
@@ -33,10 +33,6 @@ __all__ = [
     "locations",
     "required_mask",
 ]
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.intp]
-BoolArray = NDArray[np.bool_]
 
 
 def _positions(problem: AllocationProblem) -> tuple[dict[object, int], ...]:

@@ -97,7 +97,7 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from optimizer.allocation import _inputs as inputs
 from optimizer.allocation._checks import explain_infeasible
@@ -107,6 +107,7 @@ from optimizer.allocation._model import (
     add_hospital_block,
     build_reach_model,
 )
+from optimizer.core.arrays import BoolArray, FloatArray, IntArray
 from optimizer.core.milp import Milp
 from optimizer.core.options import SolverOptions, solver_options
 from optimizer.core.problem import caller_ids, cost_matrix
@@ -124,9 +125,6 @@ __all__ = [
     "solve_allocation",
 ]
 
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
-IntArray = NDArray[np.intp]
 GroupLimits = Mapping[str, int | Mapping[Hashable, int]]
 
 #: Relative slack when stage 2 keeps stage 1's reach (as in `optimizer.upgrade`).

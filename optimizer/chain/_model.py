@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from optimizer.core.arrays import BoolArray, FloatArray, IntArray
 from optimizer.core.milp import Milp, MilpBuilder
 from optimizer.errors import InvalidOptionError
 
@@ -30,10 +31,6 @@ __all__ = [
     "explain_infeasible",
     "row_of",
 ]
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.intp]
-BoolArray = NDArray[np.bool_]
 
 
 def row_of(matrix: sp.csr_array) -> IntArray:

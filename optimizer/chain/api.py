@@ -81,7 +81,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from optimizer.chain._model import (
     Limits,
@@ -91,6 +91,7 @@ from optimizer.chain._model import (
     explain_infeasible,
     row_of,
 )
+from optimizer.core.arrays import BoolArray, FloatArray, IntArray
 from optimizer.core.options import solver_options
 from optimizer.core.problem import Problem
 from optimizer.core.solvers import solver_label
@@ -98,10 +99,6 @@ from optimizer.errors import InvalidOptionError, InvalidProblemError
 from optimizer.result import Status
 
 __all__ = ["ChainPlan", "ChainProblem", "ChainTimes", "evaluate_chain", "solve_chain"]
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.intp]
-BoolArray = NDArray[np.bool_]
 
 
 @dataclass(frozen=True, eq=False)

@@ -50,7 +50,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import NDArray
 
 from optimizer.classic._branch import branch_and_cut
 from optimizer.classic._capacity import Formulation
@@ -63,6 +62,7 @@ from optimizer.classic._heuristic import (
 )
 from optimizer.classic._selection import Selection, add_selection_rows
 from optimizer.classic.median import RadiusLevels, radius_levels
+from optimizer.core.arrays import BoolArray, FloatArray, IntArray
 from optimizer.core.milp import MilpBuilder
 from optimizer.core.problem import Problem
 from optimizer.core.reduce import merge_identical_rows, select_entries
@@ -79,9 +79,6 @@ from optimizer.result import Status
 
 __all__ = ["BendersMaster", "solve_median_benders"]
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.intp]
-BoolArray = NDArray[np.bool_]
 
 _LP_ROUNDS = 200
 _TOL = 1e-7

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from optimizer.core.arrays import BoolArray, FloatArray
 from optimizer.core.solvers import SolverRun
 from optimizer.result import Status
 
@@ -46,8 +47,6 @@ if TYPE_CHECKING:
 
 __all__ = ["branch_and_cut"]
 
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
 
 _INT_TOL = 1e-6
 _NODE_ROUNDS = 500

@@ -19,16 +19,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from numpy.typing import NDArray
 
 from optimizer.classic._selection import Selection
+from optimizer.core.arrays import FloatArray, IntArray
 from optimizer.core.milp import Milp, MilpBuilder
 from optimizer.core.problem import Problem
 
 __all__ = ["AssignmentBlock", "Formulation", "add_assignment"]
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.intp]
 
 
 @dataclass(frozen=True)

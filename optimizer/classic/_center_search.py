@@ -41,10 +41,10 @@ from dataclasses import replace
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import NDArray
 
 from optimizer.classic._capacity import Formulation
 from optimizer.classic._selection import Selection, add_selection_rows
+from optimizer.core.arrays import BoolArray, FloatArray, IntArray
 from optimizer.core.milp import MilpBuilder
 from optimizer.core.problem import Problem
 from optimizer.core.reduce import merge_identical_rows, select_entries
@@ -53,9 +53,6 @@ from optimizer.result import Status
 
 __all__ = ["solve_center_search"]
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.intp]
-BoolArray = NDArray[np.bool_]
 
 _DOMINANCE_WORK = 5e7
 

@@ -37,12 +37,11 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import NDArray
+
+from optimizer.core.arrays import FloatArray, IntArray
 
 __all__ = ["greedy", "interchange", "selection_cost", "sparse_interchange", "sparse_nearest"]
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.intp]
 
 _MAX_ROUNDS = 10_000
 

@@ -19,15 +19,12 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
+from optimizer.core.arrays import BoolArray, IntArray
 from optimizer.core.milp import MilpBuilder
 from optimizer.core.problem import Problem
 
 __all__ = ["Selection", "add_selection_rows"]
-
-IntArray = NDArray[np.intp]
-BoolArray = NDArray[np.bool_]
 
 
 @dataclass(frozen=True)

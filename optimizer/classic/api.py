@@ -15,7 +15,6 @@ from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import NDArray
 
 from optimizer.classic._benders import solve_median_benders
 from optimizer.classic._capacity import Formulation
@@ -25,6 +24,7 @@ from optimizer.classic._selection import Selection
 from optimizer.classic.center import formulate_minmax
 from optimizer.classic.coverage import formulate_coverage, formulate_set_cover
 from optimizer.classic.median import formulate_median
+from optimizer.core.arrays import BoolArray, IntArray
 from optimizer.core.milp import Milp
 from optimizer.core.options import SolverOptions, check_choice, solver_options
 from optimizer.core.problem import Problem
@@ -39,8 +39,6 @@ __all__ = ["DEFAULT_MIP_GAP", "OBJECTIVES", "solve"]
 Objective = Literal["median", "coverage", "set_cover", "minmax"]
 OBJECTIVES: tuple[str, ...] = ("median", "coverage", "set_cover", "minmax")
 GroupLimit = int | Mapping[Hashable, int] | None
-IntArray = NDArray[np.intp]
-BoolArray = NDArray[np.bool_]
 
 
 def _group_limits(problem: Problem, limit: GroupLimit, name: str) -> dict[Hashable, int]:

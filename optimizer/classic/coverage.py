@@ -50,17 +50,15 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import NDArray
 
 from optimizer.classic._capacity import Formulation, add_assignment
 from optimizer.classic._selection import Selection, add_selection_rows
+from optimizer.core.arrays import BoolArray
 from optimizer.core.milp import MilpBuilder
 from optimizer.core.problem import Problem
 from optimizer.core.reduce import merge_identical_rows, select_entries
 
 __all__ = ["covered_by_fixed", "formulate_coverage", "formulate_set_cover"]
-
-BoolArray = NDArray[np.bool_]
 
 
 def covered_by_fixed(problem: Problem, sel: Selection, threshold: float) -> BoolArray:
@@ -68,12 +66,8 @@ def covered_by_fixed(problem: Problem, sel: Selection, threshold: float) -> Bool
 
     Parameters
     ----------
-    problem
-        The problem.
-    sel
-        The checked selection rules (its ``fixed_open`` sites count).
-    threshold
-        Service standard: covered means ``cost <= threshold``.
+    problem, sel, threshold
+        As for `formulate_coverage`; the ``fixed_open`` sites of ``sel`` count.
     """
     costs = problem.costs
     rows = np.repeat(np.arange(problem.n_demand, dtype=np.intp), np.diff(costs.indptr))
@@ -139,10 +133,8 @@ def formulate_set_cover(problem: Problem, sel: Selection, threshold: float) -> F
 
     Parameters
     ----------
-    problem
-        The problem.
-    sel
-        The checked selection rules (count, budget, groups, fixed sites).
+    problem, sel
+        As for `formulate_coverage`.
     threshold
         Service standard: every demand must have a site with ``cost <= threshold``.
     """

@@ -54,19 +54,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
 from optimizer.classic._capacity import Formulation, add_assignment
 from optimizer.classic._selection import Selection, add_selection_rows
+from optimizer.core.arrays import BoolArray, FloatArray, IntArray
 from optimizer.core.milp import MilpBuilder
 from optimizer.core.problem import Problem
 from optimizer.core.reduce import merge_identical_rows, select_entries
 
 __all__ = ["RadiusLevels", "add_radius_chain", "formulate_median", "radius_levels"]
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.intp]
-BoolArray = NDArray[np.bool_]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ imports from here and never from another family's private modules. See optimizer
 from __future__ import annotations
 
 from optimizer.core.milp import Milp, MilpBuilder
-from optimizer.core.options import SolverOptions, check_choice, choice_problem, solver_options
+from optimizer.core.options import SolverOptions, check_choice, solver_options
 from optimizer.core.problem import Problem, caller_ids, cost_matrix
 from optimizer.core.reduce import merge_identical_rows, nearest_open, select_entries
 from optimizer.core.solvers import (
@@ -30,7 +30,6 @@ __all__ = [
     "SolverRun",
     "caller_ids",
     "check_choice",
-    "choice_problem",
     "cost_matrix",
     "merge_identical_rows",
     "nearest_open",

@@ -12,10 +12,9 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["Milp", "MilpBuilder"]
+from optimizer.core.arrays import FloatArray, IntArray
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.intp]
+__all__ = ["Milp", "MilpBuilder"]
 
 
 @dataclass(frozen=True)

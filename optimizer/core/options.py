@@ -19,7 +19,7 @@ from optimizer.core.solvers import SOLVERS, SolverRun, run_milp
 from optimizer.errors import InvalidOptionError
 from optimizer.result import DEFAULT_MIP_GAP
 
-__all__ = ["SolverOptions", "check_choice", "choice_problem", "solver_options"]
+__all__ = ["SolverOptions", "check_choice", "solver_options"]
 
 
 @dataclass(frozen=True)
@@ -51,18 +51,8 @@ class SolverOptions:
         )
 
 
-def choice_problem(name: str, value: object, choices: Sequence[str]) -> str:
-    """Return ``""`` when ``value`` is one of ``choices``, else the sentence saying so.
-
-    Parameters
-    ----------
-    name
-        The option's name as the caller wrote it (``"objective"``).
-    value
-        The value given.
-    choices
-        The accepted values, listed in the sentence in this order.
-    """
+def _choice_problem(name: str, value: object, choices: Sequence[str]) -> str:
+    """Return ``""`` when ``value`` is one of ``choices``, else the sentence saying so."""
     if value in choices:
         return ""
     return f"unknown {name} {value!r}: {name} must be one of {', '.join(choices)}"
@@ -85,7 +75,7 @@ def check_choice(name: str, value: object, choices: Sequence[str]) -> None:
     InvalidOptionError
         ``unknown objective 'best': objective must be one of median, coverage, ...``.
     """
-    problem = choice_problem(name, value, choices)
+    problem = _choice_problem(name, value, choices)
     if problem:
         raise InvalidOptionError(problem)
 
@@ -113,7 +103,7 @@ def solver_options(solver: str, time_limit: float | None, mip_gap: float | None)
         One line naming every option that cannot be used.
     """
     name = solver.lower()
-    problems = [choice_problem("solver", name, SOLVERS)]
+    problems = [_choice_problem("solver", name, SOLVERS)]
     if time_limit is not None and not time_limit > 0:
         problems.append(f"time_limit must be > 0 seconds, got {time_limit!r}")
     if mip_gap is not None and not 0 <= mip_gap < 1:

@@ -22,15 +22,12 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from optimizer.core.arrays import BoolArray, FloatArray, IntArray
 from optimizer.errors import InvalidProblemError
 
 __all__ = ["Problem", "caller_ids", "cost_matrix"]
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.intp]
-BoolArray = NDArray[np.bool_]
 
 
 def cost_matrix(costs: Any) -> tuple[sp.csr_array, list[str]]:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import NDArray
+
+from optimizer.core.arrays import BoolArray, FloatArray, IntArray
 
 __all__ = ["merge_identical_rows", "nearest_open", "select_entries"]
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.intp]
-BoolArray = NDArray[np.bool_]
 
 
 def select_entries(matrix: sp.csr_array, keep: BoolArray, columns: IntArray) -> sp.csr_array:

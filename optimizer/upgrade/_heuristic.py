@@ -42,8 +42,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import NDArray
 
+from optimizer.core.arrays import BoolArray, FloatArray
 from optimizer.core.milp import Milp
 from optimizer.core.solvers import run_milp
 from optimizer.upgrade._model import Built, build_model
@@ -53,8 +53,6 @@ if TYPE_CHECKING:
 
 __all__ = ["FLOOR_GAP", "YEAR_GAP", "phased_start", "year_floors"]
 
-BoolArray = NDArray[np.bool_]
-FloatArray = NDArray[np.float64]
 
 #: Relative MIP gap of each single-period solve of the heuristic.
 YEAR_GAP = 1e-4

@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
+from optimizer.core.arrays import BoolArray, FloatArray, IntArray
 from optimizer.core.milp import Milp, MilpBuilder
 from optimizer.upgrade.evaluate import entry_mask
 
@@ -17,10 +18,6 @@ if TYPE_CHECKING:
     from optimizer.upgrade.api import UpgradeProblem, UpgradeTier
 
 __all__ = ["Built", "build_model", "max_violation"]
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.intp]
-BoolArray = NDArray[np.bool_]
 
 
 @dataclass(frozen=True)

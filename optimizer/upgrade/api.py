@@ -75,6 +75,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
+from optimizer.core.arrays import FloatArray
 from optimizer.core.milp import Milp
 from optimizer.core.options import SolverOptions, check_choice, solver_options
 from optimizer.core.problem import Problem
@@ -94,8 +95,6 @@ __all__ = [
     "solve_upgrades",
 ]
 
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
 
 UPGRADE_OBJECTIVES = ("coverage", "median", "minmax", "equity", "lexicographic")
 #: Relative slack when a lexicographic stage fixes an earlier stage's optimum.

@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from optimizer.core.arrays import BoolArray, FloatArray
+
 if TYPE_CHECKING:
     from optimizer.upgrade.api import UpgradeProblem, UpgradeTier
 
 __all__ = ["entry_mask", "nearest_minutes", "objective_value", "providers"]
-
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
 
 
 def entry_mask(problem: UpgradeProblem, tier: UpgradeTier) -> BoolArray:
