@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from optimizer.core.arrays import BoolArray, FloatArray
+from optimizer.core.arrays import BoolArray, FloatArray, IntArray
 from optimizer.upgrade import UpgradeProblem
 from optimizer.upgrade.evaluate import nearest_minutes, providers
 
@@ -41,6 +41,7 @@ __all__ = [
     "e2sfca",
     "plan_metrics",
     "provider_masks",
+    "tier_metrics",
     "upgrade_masks",
     "weighted_gini",
     "weighted_quantile",
@@ -168,50 +169,94 @@ def plan_metrics(
         None for none.
     """
     masks = provider_masks(problem, upgrades)
-    out: dict[str, TierMetrics] = {}
     labels = problem.demand_groups.get(grouping) if grouping else None
+    out: dict[str, TierMetrics] = {}
     for tier in problem.tiers:
         near, site = nearest_minutes(problem, tier, masks[tier.name])
-        weight = np.asarray(tier.demand_weight, dtype=np.float64)
-        total = float(weight.sum())
-        covered = near <= tier.standard_minutes
-        reach = np.isfinite(near)
-        unreachable = float(weight[~reach].sum())
-        mean = float((weight[reach] * near[reach]).sum() / max(weight[reach].sum(), 1e-300))
-        p95 = (
-            weighted_quantile(near[reach], weight[reach], 0.95)
-            if unreachable <= 0.05 * total
-            else float("inf")
-        )
-        shares: dict[Hashable, float] = {}
-        pops: list[float] = []
-        if labels is not None:
-            for label in np.unique(labels):
-                mine = labels == label
-                pop = float(weight[mine].sum())
-                if pop > 0:
-                    shares[label] = float(weight[mine & covered].sum()) / pop
-                    pops.append(pop)
-        worst = min(shares, key=lambda k: (shares[k], str(k))) if shares else None
-        values = np.array(list(shares.values()))
-        out[tier.name] = TierMetrics(
-            tier=tier.name,
-            standard_minutes=float(tier.standard_minutes),
-            population=total,
-            covered_population=float(weight[covered].sum()),
-            covered_share=float(weight[covered].sum()) / total if total else 0.0,
-            mean_minutes=mean,
-            p95_minutes=p95,
-            unreachable_population=unreachable,
-            worst_group=worst,
-            worst_group_share=shares[worst] if worst is not None else float("nan"),
-            spread=float(values.max() - values.min()) if values.size else 0.0,
-            gini=weighted_gini(values, pops) if values.size else 0.0,
-            group_shares=shares,
-            nearest_minutes=near,
-            nearest_site=site,
+        out[tier.name] = tier_metrics(
+            tier.name,
+            standard_minutes=tier.standard_minutes,
+            minutes=near,
+            covered=near <= tier.standard_minutes,
+            weight=np.asarray(tier.demand_weight, dtype=np.float64),
+            groups=labels,
+            site=site,
         )
     return out
+
+
+def tier_metrics(
+    tier: str,
+    *,
+    standard_minutes: float,
+    minutes: FloatArray,
+    covered: BoolArray,
+    weight: FloatArray,
+    groups: ArrayLike | None = None,
+    site: IntArray | None = None,
+) -> TierMetrics:
+    """Compute the `TierMetrics` of one tier from per-demand minutes and a covered mask.
+
+    The definitions of the module docstring; `plan_metrics` passes ``minutes <= standard``
+    as ``covered``, a model whose coverage is not "nearest provider within the standard"
+    (a two-stage chain) passes its own.
+
+    Parameters
+    ----------
+    tier
+        Name of the tier (or of what is measured).
+    standard_minutes
+        The tier's standard, reported with the metrics.
+    minutes
+        Minutes from every demand point to its provider (``inf``: none reachable).
+    covered
+        Boolean per demand point: covered.
+    weight
+        Demand weight of every demand point (population).
+    groups
+        Group label of every demand point (county) for the shares, spread and Gini; None
+        for none.
+    site
+        Position of every demand point's provider (-1: none); default all -1.
+    """
+    total = float(weight.sum())
+    reach = np.isfinite(minutes)
+    unreachable = float(weight[~reach].sum())
+    mean = float((weight[reach] * minutes[reach]).sum() / max(weight[reach].sum(), 1e-300))
+    p95 = (
+        weighted_quantile(minutes[reach], weight[reach], 0.95)
+        if unreachable <= 0.05 * total
+        else float("inf")
+    )
+    shares: dict[Hashable, float] = {}
+    pops: list[float] = []
+    if groups is not None:
+        labels = np.asarray(groups)
+        for label in np.unique(labels):
+            mine = labels == label
+            pop = float(weight[mine].sum())
+            if pop > 0:
+                shares[label] = float(weight[mine & covered].sum()) / pop
+                pops.append(pop)
+    worst = min(shares, key=lambda k: (shares[k], str(k))) if shares else None
+    values = np.array(list(shares.values()))
+    return TierMetrics(
+        tier=tier,
+        standard_minutes=float(standard_minutes),
+        population=total,
+        covered_population=float(weight[covered].sum()),
+        covered_share=float(weight[covered].sum()) / total if total else 0.0,
+        mean_minutes=mean,
+        p95_minutes=p95,
+        unreachable_population=unreachable,
+        worst_group=worst,
+        worst_group_share=shares[worst] if worst is not None else float("nan"),
+        spread=float(values.max() - values.min()) if values.size else 0.0,
+        gini=weighted_gini(values, pops) if values.size else 0.0,
+        group_shares=shares,
+        nearest_minutes=minutes,
+        nearest_site=site if site is not None else np.full(minutes.size, -1, dtype=np.intp),
+    )
 
 
 def e2sfca(
