@@ -31,9 +31,9 @@ from optimizer.core.problem import Problem
 from optimizer.core.reduce import nearest_open
 from optimizer.core.solvers import SolverRun, settle, solver_label
 from optimizer.errors import InvalidOptionError
-from optimizer.result import DEFAULT_MIP_GAP, Plan, Status
+from optimizer.result import Plan, Status
 
-__all__ = ["DEFAULT_MIP_GAP", "OBJECTIVES", "solve"]
+__all__ = ["OBJECTIVES", "solve"]
 
 
 Objective = Literal["median", "coverage", "set_cover", "minmax"]
