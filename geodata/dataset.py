@@ -323,10 +323,9 @@ _POLYGON_ONLY = ("level", "parent_code", "county_type")
 
 
 def _load_gpkg(path: Path) -> Dataset:
+    units_table = read_table(path, layer="admin_units")  # a file GDAL cannot read fails here
     layers = _layers(path)
-    units = validate_admin_units(
-        read_table(path, layer="admin_units"), source=f"{path.name} (layer 'admin_units')"
-    )
+    units = validate_admin_units(units_table, source=f"{path.name} (layer 'admin_units')")
     township = units["level"] == "township"
     boundaries = units[~township].drop(columns=list(_TOWNSHIP_ONLY), errors="ignore")
     boundaries = boundaries.reset_index(drop=True)

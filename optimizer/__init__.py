@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-import optimizer.solve  # noqa: F401 - transitional module alias, see optimizer/solve.py
 from optimizer.classic import OBJECTIVES, solve
 from optimizer.core import Problem
 from optimizer.errors import InvalidOptionError, InvalidProblemError, OptimizerError

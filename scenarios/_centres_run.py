@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from scenarios._atomic import atomic_folder
+from optimizer.core import worst_status
+from optimizer.result import Status
+from scenarios.inputs import context_summary, run_inputs
+from scenarios.rundir import atomic_folder, write_csv, write_summary, write_timing
 from scenarios.scenario import ScenarioError
 
 if TYPE_CHECKING:
     from planning.networks._report import NetworkResult
-    from scenarios.runner import Prepared, Progress
+    from scenarios.inputs import Prepared, Progress
 
 __all__ = ["ELDERLY_TYPES", "run_centres"]
 
@@ -82,8 +85,6 @@ def run_centres(
     prepared: Prepared, folder: Path, *, force: bool, progress: Progress, wall: float
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, NetworkResult]]:
     """Solve and write a centres run; returns (summary, timing, results)."""
-    from scenarios.runner import _rounded, context_summary, run_inputs, write_json
-
     start = time.perf_counter()
     results = solve_centres(prepared, progress)
     solve_s = time.perf_counter() - start
@@ -93,8 +94,8 @@ def run_centres(
     for network in networks.values():
         network.pop("runtime_s", None)  # wall-clock: timing.json
     summary["networks"] = networks
-    statuses = [n["status"] for n in networks.values()]
-    summary["status"] = "optimal" if set(statuses) == {"optimal"} else "feasible"
+    statuses = [Status(str(n["status"])) for n in networks.values()]
+    summary["status"] = str(worst_status(statuses))
     with atomic_folder(folder, force=force, inputs=run_inputs(prepared)) as work:
         progress("writing centres.csv and tables")
         for name, table in (
@@ -102,17 +103,12 @@ def run_centres(
             ("cities.csv", "city_table"),
             ("counties.csv", "county_table"),
         ):
-            frame = _rounded(_stacked(results, table))
-            frame.to_csv(work / name, index=False, lineterminator="\n")
-        summary["files"] = sorted(
-            {p.name for p in work.iterdir()} | {"summary.json", "timing.json"}
-        )
-        write_json(work / "summary.json", summary)
-        timing = {
-            **{k: round(v, 3) for k, v in prepared.seconds.items()},
-            "solve_s": round(solve_s, 3),
-            "solver_runtime_s": {n: round(r.runtime_s, 3) for n, r in results.items()},
-            "total_s": round(time.perf_counter() - wall, 3),
+            write_csv(_stacked(results, table), work / name)
+        write_summary(work, summary)
+        seconds = {
+            **prepared.seconds,
+            "solve_s": solve_s,
+            "solver_runtime_s": {n: r.runtime_s for n, r in results.items()},
         }
-        write_json(work / "timing.json", timing)
+        timing = write_timing(work, seconds, wall=wall)
     return summary, timing, results

@@ -12,12 +12,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scenarios._atomic import atomic_folder
+from scenarios.inputs import context_summary, run_inputs
+from scenarios.rundir import atomic_folder, jsonable, write_csv, write_summary, write_timing
 from scenarios.scenario import ScenarioError
 
 if TYPE_CHECKING:
     from planning.networks.specialties import SpecialtyResult
-    from scenarios.runner import Prepared, Progress
+    from scenarios.inputs import Prepared, Progress
 
 __all__ = ["run_specialties"]
 
@@ -71,14 +72,12 @@ def run_specialties(
     prepared: Prepared, folder: Path, *, force: bool, progress: Progress, wall: float
 ) -> tuple[dict[str, Any], dict[str, Any], SpecialtyResult]:
     """Solve and write a specialties run; returns (summary, timing, result)."""
-    from scenarios.runner import _jsonable, _rounded, context_summary, run_inputs, write_json
-
     start = time.perf_counter()
     result = solve_specialties(prepared, progress)
     solve_s = time.perf_counter() - start
     summary = context_summary(prepared)
     summary["kind"] = "specialties"
-    allocation = _jsonable(result.summary())
+    allocation = jsonable(result.summary())
     allocation.pop("runtime_s", None)  # wall-clock: timing.json
     summary["specialties"] = allocation
     summary["status"] = str(result.allocation.status)
@@ -91,16 +90,12 @@ def run_specialties(
             "reach.csv": result.reach(),
         }
         for name, frame in tables.items():
-            _rounded(frame).to_csv(work / name, index=False, lineterminator="\n")
-        summary["files"] = sorted(
-            {p.name for p in work.iterdir()} | {"summary.json", "timing.json"}
-        )
-        write_json(work / "summary.json", summary)
-        timing = {
-            **{k: round(v, 3) for k, v in prepared.seconds.items()},
-            "solve_s": round(solve_s, 3),
-            "solver_runtime_s": round(result.allocation.runtime_s, 3),
-            "total_s": round(time.perf_counter() - wall, 3),
+            write_csv(frame, work / name)
+        write_summary(work, summary)
+        seconds = {
+            **prepared.seconds,
+            "solve_s": solve_s,
+            "solver_runtime_s": result.allocation.runtime_s,
         }
-        write_json(work / "timing.json", timing)
+        timing = write_timing(work, seconds, wall=wall)
     return summary, timing, result

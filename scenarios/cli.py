@@ -105,7 +105,7 @@ def _fail(exc: Exception) -> None:
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    from scenarios._atomic import request_interrupt
+    from scenarios.rundir import request_interrupt
 
     request_interrupt()
     raise KeyboardInterrupt
@@ -115,7 +115,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def _command() -> Iterator[None]:
     """Run a command body: user errors as one line (exit 2), Ctrl-C and SIGTERM as one line
     (exit 130). SIGTERM is turned into `KeyboardInterrupt` so every clean-up runs."""
-    from scenarios._atomic import committed, request_interrupt
+    from scenarios.rundir import committed, request_interrupt
 
     before = len(committed())
     request_interrupt(False)
@@ -161,7 +161,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
 
 def _progress() -> Callable[[str], None]:
     def show(line: str) -> None:
-        from scenarios._atomic import interrupt_requested
+        from scenarios.rundir import interrupt_requested
 
         if interrupt_requested():  # an interrupt some library swallowed: stop here
             raise KeyboardInterrupt
@@ -574,7 +574,7 @@ def _binaries() -> dict[str, str]:
 
     out: dict[str, str] = {}
     try:
-        from optimizer._solvers import solver_label
+        from optimizer.core.solvers import solver_label
 
         out["HiGHS solver"] = solver_label("highs")
     except Exception as exc:  # report, never fail, in a diagnostics command

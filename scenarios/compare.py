@@ -15,7 +15,6 @@ briefing ``briefing.html`` / ``.pdf`` (``briefing_en.*`` in English).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +24,11 @@ import geopandas as gpd
 import pandas as pd
 
 import geodata
-from scenarios._atomic import atomic_folder, check_target
 from scenarios.briefing import write_comparison_briefing
 from scenarios.errors import ScenariosError
 from scenarios.maps import comparison_map, save_map
-from scenarios.runner import MAP_TIER, write_json
+from scenarios.rundir import SUMMARY, atomic_folder, check_target, read_summary, write_json
+from scenarios.runner import MAP_TIER
 
 __all__ = ["CompareError", "Comparison", "compare_runs", "read_run"]
 
@@ -68,18 +67,8 @@ def read_run(folder: str | Path) -> Run:
         If the folder or one of its files is missing or unreadable.
     """
     path = Path(folder)
-    summary_path = path / "summary.json"
-    if not summary_path.is_file():
-        msg = f"{path}: no summary.json - pass a folder written by 'healthplan run'"
-        raise CompareError(msg)
-    try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        msg = f"{summary_path}: unreadable ({exc}) - run the scenario again"
-        raise CompareError(" ".join(msg.splitlines())) from exc
-    if not isinstance(summary, dict):
-        msg = f"{summary_path}: not a healthplan run summary (a JSON {type(summary).__name__}) - "
-        raise CompareError(msg + "pass a folder written by 'healthplan run'")
+    summary_path = path / SUMMARY
+    summary = read_summary(path)
     if summary.get("kind", "upgrade") != "upgrade":
         msg = (
             f"{summary_path}: a {summary.get('kind')} run - compare works on upgrade runs; "

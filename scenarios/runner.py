@@ -36,15 +36,11 @@ a one-line message; nothing is written then.
 from __future__ import annotations
 
 import errno
-import json
-import math
 import re
 import resource
 import shutil
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,27 +50,38 @@ import pandas as pd
 import pyogrio
 import pyogrio.errors
 
-import geodata
 from optimizer.upgrade import check_upgrades
 from planning.upgrades import PlanResult, build_problem, plan_upgrades
-from scenarios._atomic import atomic_folder, check_target
+from scenarios._centres_run import run_centres, solve_centres
+from scenarios._specialties_run import run_specialties, solve_specialties
 from scenarios.briefing import briefing_names, write_briefing
+from scenarios.inputs import (
+    Prepared,
+    Progress,
+    context_summary,
+    key_file,
+    prepare,
+    quiet,
+    run_inputs,
+)
 from scenarios.maps import plan_map, save_map
+from scenarios.rundir import (
+    atomic_folder,
+    check_target,
+    jsonable,
+    rounded,
+    write_csv,
+    write_json,
+    write_summary,
+    write_timing,
+)
 from scenarios.scenario import (
-    PRESETS_DIR,
     ResolvedScenario,
     ScenarioError,
-    check_against_world,
-    load_scenario,
-    speeds_kph,
     to_planning_rules,
 )
 
 if TYPE_CHECKING:
-    import networkx as nx
-
-    from geodata.dataset import Dataset
-    from geodata.travel import TravelTimes
     from planning.networks._report import NetworkResult
     from planning.networks.specialties import SpecialtyResult
 
@@ -97,21 +104,6 @@ __all__ = [
 MAP_TIER = "township_central"
 #: GeoPackage timestamps are pinned so two runs give the same bytes.
 _GPKG_DATE = "2000-01-01T00:00:00.000Z"
-#: Decimal places kept in CSV files (floats are rounded, never printed in scientific form).
-_CSV_DECIMALS = 6
-
-Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A validated scenario with its world and travel times, ready to solve."""
-
-    resolved: ResolvedScenario
-    world: Dataset
-    graph: nx.MultiDiGraph[Any]
-    times: TravelTimes
-    seconds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -126,63 +118,6 @@ class RunResult:
     result: PlanResult | dict[str, NetworkResult] | SpecialtyResult
 
 
-def _quiet(_: str) -> None:
-    return None
-
-
-def prepare(scenario: str | Path | ResolvedScenario, *, progress: Progress = _quiet) -> Prepared:
-    """Load and check a scenario, its dataset, road graph and travel times (cached).
-
-    Raises
-    ------
-    ScenarioError, geodata.errors.HealthplanDataError
-        One-line messages naming the file, the key and the fix.
-    """
-    seconds: dict[str, float] = {}
-    start = time.perf_counter()
-    resolved = scenario if isinstance(scenario, ResolvedScenario) else load_scenario(scenario)
-    s = resolved.scenario
-    progress(f"loading dataset {s.dataset}")
-    world = geodata.load_dataset(s.dataset, facilities=s.facilities)
-    check_against_world(resolved, world)
-    if s.kind == "upgrade":
-        _check_tiers(resolved, world)
-    seconds["load_s"] = time.perf_counter() - start
-    start = time.perf_counter()
-    progress("building the road graph and travel times")
-    graph = world.graph(speeds_kph=speeds_kph(s) if s.travel.speed_factor else None)
-    times = world.travel_times(graph=graph, cutoff_minutes=s.travel.cutoff_minutes)
-    seconds["travel_s"] = time.perf_counter() - start
-    return Prepared(resolved=resolved, world=world, graph=graph, times=times, seconds=seconds)
-
-
-def run_inputs(prepared: Prepared) -> tuple[Path, ...]:
-    """The files a run reads: the scenario and the files it extends, the facility table and
-    a dataset GeoPackage (a result folder may never hold one of them)."""
-    s = prepared.resolved.scenario
-    paths = list(prepared.resolved.chain)
-    if s.facilities:
-        paths.append(Path(s.facilities))
-    if s.dataset.lower().endswith(".gpkg"):
-        paths.append(Path(s.dataset))
-    return tuple(paths)
-
-
-def _check_tiers(resolved: ResolvedScenario, world: Dataset) -> None:
-    """Every planned tier needs candidates in the facility table."""
-    rules = to_planning_rules(resolved.scenario)
-    tiers = set(world.facilities["tier"].astype(str))
-    for name in rules.tiers:
-        if not tiers & set(rules.rule(name).candidates):
-            wanted = ", ".join(rules.rule(name).candidates)
-            raise ScenarioError(
-                _where(resolved, "tiers"),
-                "tiers",
-                f"tier {name!r} has no candidate facilities ({wanted}) in the facility table",
-                f"remove {name!r} from tiers or add {wanted} facilities to the data",
-            )
-
-
 def run_scenario(
     scenario: str | Path | ResolvedScenario,
     out: str | Path,
@@ -190,7 +125,7 @@ def run_scenario(
     force: bool = False,
     png: bool = True,
     briefing: bool = True,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
 ) -> RunResult:
     """Solve a scenario and write its result folder `out` (see the module docstring).
 
@@ -225,15 +160,11 @@ def run_scenario(
     check_target(folder, force=force, inputs=run_inputs(prepared))
     s = prepared.resolved.scenario
     if s.kind == "centres":
-        from scenarios._centres_run import run_centres
-
         summary, timing, networks = run_centres(
             prepared, folder, force=force, progress=progress, wall=wall
         )
         return RunResult(folder=folder, summary=summary, timing=timing, result=networks)
     if s.kind == "specialties":
-        from scenarios._specialties_run import run_specialties
-
         summary, timing, allocation = run_specialties(
             prepared, folder, force=force, progress=progress, wall=wall
         )
@@ -249,27 +180,20 @@ def run_scenario(
         progress("drawing maps")
         tier = MAP_TIER if MAP_TIER in result.problem.tier_names else result.problem.tier_names[0]
         write_maps(result, work, tier=tier, title=s.name, png=png)
-        written = {p.name for p in work.iterdir()} | {"summary.json", "timing.json"}
-        if briefing:
-            written |= {n for language in ("zh", "en") for n in briefing_names(language)}
-        summary["files"] = sorted(written)
-        write_json(work / "summary.json", summary)
+        briefings = [n for language in ("zh", "en") for n in briefing_names(language)]
+        write_summary(work, summary, also=briefings if briefing else ())
         if briefing:
             progress("writing briefings")
             for language in ("zh", "en"):
                 write_briefing(work, language=language)
-        timing = {
-            **{k: round(v, 3) for k, v in prepared.seconds.items()},
-            "solve_s": round(solve_s, 3),
-            "solver_runtime_s": round(result.plan.runtime_s, 3),
-            "total_s": round(time.perf_counter() - wall, 3),
-        }
-        write_json(work / "timing.json", timing)
+        seconds = {**prepared.seconds, "solve_s": solve_s}
+        seconds["solver_runtime_s"] = result.plan.runtime_s
+        timing = write_timing(work, seconds, wall=wall)
     return RunResult(folder=folder, summary=summary, timing=timing, result=result)
 
 
 def solve_plan(
-    prepared: Prepared, *, strict: bool = True, progress: Progress = _quiet
+    prepared: Prepared, *, strict: bool = True, progress: Progress = quiet
 ) -> PlanResult:
     """Solve the upgrade scenario of `prepared` (what `run_scenario`, `validate_scenario`
     and each case of a sweep do).
@@ -337,23 +261,15 @@ def infeasible_error(resolved: ResolvedScenario, reason: str) -> ScenarioError:
             "candidates": f"tier.{name}.min_per_{level}",
         }[what]
         fix = f"relax {key}"
-    return ScenarioError(_where(resolved, key), key, f"no plan satisfies the rules: {reason}", fix)
-
-
-def _where(resolved: ResolvedScenario, key: str) -> Path:
-    """The file to name for `key`: the one of the extends chain that sets it, unless that is
-    a shipped preset the user extends (then the user's own file, where the fix goes)."""
-    file = resolved.file_of(key)
-    if file.parent == PRESETS_DIR and resolved.source_path.parent != PRESETS_DIR:
-        return resolved.source_path
-    return file
+    problem = f"no plan satisfies the rules: {reason}"
+    return ScenarioError(key_file(resolved, key), key, problem, fix)
 
 
 def validate_scenario(
     scenario: str | Path | ResolvedScenario,
     *,
     quick: bool = False,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
 ) -> Prepared:
     """Check a scenario, its data and its rules exactly as `run_scenario` does, writing nothing.
 
@@ -388,12 +304,8 @@ def validate_scenario(
     if quick:
         return prepared
     if s.kind == "centres":
-        from scenarios._centres_run import solve_centres
-
         solve_centres(prepared, progress)
     elif s.kind == "specialties":
-        from scenarios._specialties_run import solve_specialties
-
         solve_specialties(prepared, progress)
     else:
         solve_plan(prepared, progress=progress)
@@ -404,7 +316,7 @@ def _raise_unsolved(resolved: ResolvedScenario, result: PlanResult) -> None:
     """Turn an infeasible or unsolved plan into a `ScenarioError` naming the key to change."""
     plan = result.plan
     status = str(plan.status)
-    file = _where(resolved, "solver.time_limit_s")
+    file = key_file(resolved, "solver.time_limit_s")
     if status == "infeasible":
         raise infeasible_error(resolved, plan.message)
     if status == "no_solution":
@@ -415,54 +327,6 @@ def _raise_unsolved(resolved: ResolvedScenario, result: PlanResult) -> None:
             f"the solver found no plan within {limit:g} s" if limit else "no plan found",
             "raise solver.time_limit_s or set solver.mip_gap (e.g. 0.01)",
         )
-
-
-def _version() -> str:
-    try:
-        return version("healthplan")
-    except PackageNotFoundError:  # pragma: no cover - source tree
-        return "0+unknown"
-
-
-def context_summary(prepared: Prepared) -> dict[str, Any]:
-    """What a run was made from: ``healthplan`` (version), ``scenario`` (name, description,
-    file, extends chain, sha256, resolved settings), ``data`` (dataset summary, source and file
-    hashes, facility file) and ``travel`` (graph source, speeds, cutoff, graph size)."""
-    resolved, world = prepared.resolved, prepared.world
-    s = resolved.scenario
-    data: dict[str, Any] = {
-        "dataset": world.name,
-        "summary": world.summary(),
-        "source_sha256": world.manifest.get("inputs", {}),
-        "files_sha256": world.manifest.get("files", {}),
-    }
-    if s.facilities:
-        data["facilities_file"] = Path(s.facilities).name
-    graph = prepared.graph
-    travel = {
-        "graph": "approximated roads (geodata.approx_roads)",
-        "speeds_kph": speeds_kph(s),
-        "speed_factor": {str(k): v for k, v in s.travel.speed_factor.items()},
-        "cutoff_minutes": s.travel.cutoff_minutes,
-        "nodes": graph.number_of_nodes(),
-        "edges": graph.number_of_edges(),
-    }
-    summary: dict[str, Any] = _jsonable(
-        {
-            "healthplan": _version(),
-            "scenario": {
-                "name": s.name,
-                "description": s.description,
-                "file": resolved.source_path.name,
-                "extends": [p.name for p in resolved.chain[1:]],
-                "sha256": resolved.sha256,
-                "settings": s.model_dump(mode="json"),
-            },
-            "data": data,
-            "travel": travel,
-        }
-    )
-    return summary
 
 
 def build_summary(prepared: Prepared, result: PlanResult) -> dict[str, Any]:
@@ -484,48 +348,17 @@ def build_summary(prepared: Prepared, result: PlanResult) -> dict[str, Any]:
     plan["budget_cny"] = s.budget_cny
     plan["yearly_budgets_cny"] = list(s.yearly_budgets_cny) if s.yearly_budgets_cny else None
     summary = context_summary(prepared)
-    summary["plan"] = _jsonable(plan)
-    summary["upgrades"] = _jsonable(_rounded(result.upgrades_table()).to_dict(orient="records"))
+    summary["kind"] = "upgrade"
+    summary["plan"] = jsonable(plan)
+    summary["upgrades"] = jsonable(rounded(result.upgrades_table()).to_dict(orient="records"))
     return summary
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON types: numpy scalars unwrapped, NaN and infinities as null, keys as text."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    return value
-
-
-def write_json(path: Path, payload: Mapping[str, Any]) -> None:
-    """UTF-8 JSON with sorted keys, two-space indent and a final newline."""
-    text = json.dumps(_jsonable(payload), ensure_ascii=False, indent=2, sort_keys=True)
-    path.write_text(text + "\n", encoding="utf-8")
-
-
-def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
-    """Floats rounded to `_CSV_DECIMALS` places (stable text across platforms)."""
-    out = frame.copy()
-    for column in out.columns:
-        if pd.api.types.is_float_dtype(out[column]):
-            out[column] = out[column].round(_CSV_DECIMALS)
-    return out
-
-
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    _rounded(frame).to_csv(path, index=False, lineterminator="\n")
 
 
 def write_tables(result: PlanResult, folder: Path) -> None:
     """``upgrades.csv``, ``rejected.csv`` and ``counties.csv``."""
-    _write_csv(result.upgrades_table(), folder / "upgrades.csv")
-    _write_csv(result.rejected_table(), folder / "rejected.csv")
-    _write_csv(result.county_table(), folder / "counties.csv")
+    write_csv(result.upgrades_table(), folder / "upgrades.csv")
+    write_csv(result.rejected_table(), folder / "rejected.csv")
+    write_csv(result.county_table(), folder / "counties.csv")
 
 
 def demand_layer(result: PlanResult) -> gpd.GeoDataFrame:

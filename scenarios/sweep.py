@@ -24,17 +24,10 @@ from typing import Any
 
 import pandas as pd
 
-from scenarios._atomic import atomic_folder, check_target
 from scenarios.briefing import write_sweep_briefing
-from scenarios.runner import (
-    Progress,
-    _quiet,
-    context_summary,
-    prepare,
-    run_inputs,
-    solve_plan,
-    write_json,
-)
+from scenarios.inputs import Progress, context_summary, prepare, quiet, run_inputs
+from scenarios.rundir import SUMMARY, atomic_folder, check_target, write_json
+from scenarios.runner import solve_plan
 from scenarios.scenario import ResolvedScenario, ScenarioError
 
 __all__ = ["Sweep", "sweep_budgets"]
@@ -55,7 +48,7 @@ def sweep_budgets(
     *,
     force: bool = False,
     briefing: bool = True,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
 ) -> Sweep:
     """Solve `scenario` once per budget (replacing its ``budget_cny``) and write `out`.
 
@@ -132,7 +125,7 @@ def sweep_budgets(
             },
         )
         # what the sweep was made from (no "plan": it is not one run), read by the briefing
-        write_json(work / "summary.json", context_summary(prepared))
+        write_json(work / SUMMARY, {**context_summary(prepared), "kind": "sweep"})
         if briefing:
             progress("drawing the trade-off chart and briefings")
             for language in ("zh", "en"):

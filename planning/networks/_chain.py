@@ -16,8 +16,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from optimizer.chain import ChainPlan, ChainProblem, ChainTimes, evaluate_chain, solve_chain
-from optimizer.solve import DEFAULT_MIP_GAP
-from planning.networks._report import NetworkResult, tier_metrics
+from optimizer.metrics import tier_metrics
+from optimizer.result import DEFAULT_MIP_GAP
+from planning.networks._report import NetworkResult
 from planning.networks.tiers import (
     NetworkSpecError,
     NetworkTier,
@@ -209,7 +210,7 @@ def _chain_result(
                 minutes=t.chain_minutes,
                 covered=t.covered,
                 weight=weight,
-                county=county,
+                groups=county,
                 site=t.final_site,
             ),
             first_key: tier_metrics(
@@ -218,7 +219,7 @@ def _chain_result(
                 minutes=t.first_minutes,
                 covered=t.first_minutes <= s1,
                 weight=weight,
-                county=county,
+                groups=county,
                 site=t.first_site,
             ),
         }

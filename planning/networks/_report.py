@@ -2,14 +2,14 @@
 
 The metrics are the upgrade plan's (`optimizer.metrics.TierMetrics`): covered population and
 share, population-weighted mean and p95 minutes, the worst county, the spread and the Gini of
-county shares. `tier_metrics` builds them from per-demand arrays for models whose coverage
-is not "nearest provider within the standard" (the two-stage chain).
+county shares. `optimizer.metrics.tier_metrics` builds them from per-demand arrays for models
+whose coverage is not "nearest provider within the standard" (the two-stage chain).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,70 +17,17 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from optimizer.metrics import TierMetrics, weighted_gini, weighted_quantile
+from optimizer.metrics import TierMetrics
 from optimizer.result import Status
 
 if TYPE_CHECKING:
     from geodata.dataset import Dataset
 
-__all__ = ["NetworkResult", "metrics_table_inputs", "tier_metrics"]
+__all__ = ["NetworkResult", "metrics_table_inputs"]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.intp]
-
-
-def tier_metrics(
-    name: str,
-    *,
-    standard_minutes: float,
-    minutes: FloatArray,
-    covered: BoolArray,
-    weight: FloatArray,
-    county: NDArray[Any],
-    site: IntArray | None = None,
-) -> TierMetrics:
-    """`TierMetrics` from per-demand minutes and an explicit covered mask.
-
-    Same definitions as `optimizer.metrics.plan_metrics` (mean and p95 over demand that
-    reaches a site; p95 is ``inf`` when more than 5 % is unreachable; shares, spread and
-    Gini over counties with positive weight); only ``covered`` is given, not derived.
-    """
-    total = float(weight.sum())
-    reach = np.isfinite(minutes)
-    unreachable = float(weight[~reach].sum())
-    mean = float((weight[reach] * minutes[reach]).sum() / max(weight[reach].sum(), 1e-300))
-    p95 = (
-        weighted_quantile(minutes[reach], weight[reach], 0.95)
-        if unreachable <= 0.05 * total
-        else float("inf")
-    )
-    frame = pd.DataFrame({"g": county, "w": weight, "c": np.where(covered, weight, 0.0)})
-    sums = frame.groupby("g", sort=True)[["w", "c"]].sum()
-    sums = sums[sums["w"] > 0]
-    shares: dict[Hashable, float] = {
-        label: float(c / w) for label, w, c in zip(sums.index, sums["w"], sums["c"], strict=True)
-    }
-    worst = min(shares, key=lambda k: (shares[k], str(k))) if shares else None
-    values = np.array(list(shares.values()))
-    covered_population = float(weight[covered].sum())
-    return TierMetrics(
-        tier=name,
-        standard_minutes=float(standard_minutes),
-        population=total,
-        covered_population=covered_population,
-        covered_share=covered_population / total if total else 0.0,
-        mean_minutes=mean,
-        p95_minutes=p95,
-        unreachable_population=unreachable,
-        worst_group=worst,
-        worst_group_share=shares[worst] if worst is not None else float("nan"),
-        spread=float(values.max() - values.min()) if values.size else 0.0,
-        gini=weighted_gini(values, sums["w"].to_numpy()) if values.size else 0.0,
-        group_shares=shares,
-        nearest_minutes=minutes,
-        nearest_site=site if site is not None else np.full(minutes.size, -1, dtype=np.intp),
-    )
 
 
 def metrics_table_inputs(

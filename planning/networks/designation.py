@@ -27,8 +27,7 @@ from numpy.typing import NDArray
 
 from optimizer.explain import explain_plan
 from optimizer.metrics import plan_metrics, provider_masks
-from optimizer.result import Status
-from optimizer.solve import DEFAULT_MIP_GAP
+from optimizer.result import DEFAULT_MIP_GAP, Status
 from optimizer.upgrade import UpgradePlan, UpgradeProblem, UpgradeTier, solve_upgrades
 from planning.networks._report import NetworkResult, metrics_table_inputs
 from planning.networks.tiers import (
@@ -267,7 +266,7 @@ def designate(
         Remove designations that add no coverage and that no minimum needs (see
         `drop_redundant`; ``fewest`` needs no such step).
     solver, time_limit_s, mip_gap
-        Solver settings; ``mip_gap`` defaults to `optimizer.solve.DEFAULT_MIP_GAP` for every
+        Solver settings; ``mip_gap`` defaults to `optimizer.result.DEFAULT_MIP_GAP` for every
         stage, so ``status == "optimal"`` is a proof within 1e-6.
     """
     fewest = objective == "fewest"

@@ -47,8 +47,9 @@ import numpy as np
 import pandas as pd
 
 from optimizer import Plan, Problem, Status, solve
+from optimizer.core import worst_status
+from optimizer.metrics import weighted_quantile
 from planning.errors import RuleError
-from planning.networks._reach import weighted_quantile, worst_status
 from planning.networks.fields import REGIONAL_CENTRE_FIELDS, SpecialtyField, eligible_facilities
 from planning.networks.regions import DEFAULT_REGIONS, RegionMap
 
@@ -142,7 +143,8 @@ class RegionalResult:
     @property
     def status(self) -> str:
         """The least favourable status over all regions and fields."""
-        return worst_status([str(s) for s in self.metrics["status"]])
+        statuses = [Status(str(s)) for s in self.metrics["status"]]
+        return str(worst_status(statuses)) if statuses else str(Status.OPTIMAL)
 
     def summary(self) -> dict[str, Any]:
         """JSON-friendly summary: rules, regions, and per region and field the centres and

@@ -8,12 +8,13 @@ A run folder is written by `scenarios.runner.run_scenario`; a briefing needs onl
 from __future__ import annotations
 
 import csv
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from scenarios.rundir import read_summary
 
 __all__ = ["Counties", "Run", "load_run", "map_png"]
 
@@ -78,15 +79,11 @@ def load_run(run_dir: str | os.PathLike[str]) -> Run:
 
     Raises
     ------
-    FileNotFoundError
-        If `run_dir` has no ``summary.json``.
+    scenarios.rundir.RunFolderError
+        If `run_dir` has no readable ``summary.json``.
     """
     folder = Path(run_dir)
-    path = folder / "summary.json"
-    if not path.is_file():
-        msg = f"{folder}: no summary.json - write the run folder with healthplan run first"
-        raise FileNotFoundError(msg)
-    summary = json.loads(path.read_text(encoding="utf-8"))
+    summary = read_summary(folder)
     rows: list[dict[str, str]] = []
     table = folder / "counties.csv"
     if table.is_file():

@@ -12,7 +12,6 @@ Both are re-exported by `scenarios.briefing`.
 from __future__ import annotations
 
 import io
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -36,6 +35,7 @@ from scenarios.briefing._render import (
 )
 from scenarios.briefing._text import capital, fmt_cny, fmt_gap, fmt_signed, money_unit, text
 from scenarios.maps.style import TIER_COLORS, fmt_int, fmt_share, tier_name
+from scenarios.rundir import SUMMARY, read_summary
 
 __all__ = ["sweep_chart", "write_sweep_briefing"]
 
@@ -281,8 +281,8 @@ def write_sweep_briefing(
         language=language,
     )
     summary: dict[str, Any] = {}
-    if (folder / "summary.json").is_file():
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    if (folder / SUMMARY).is_file():
+        summary = read_summary(folder)
     name = summary.get("scenario", {}).get("name")
     heading = title or text("sweep_title", language) + (
         f"{text('colon', language)}{name}" if name else ""

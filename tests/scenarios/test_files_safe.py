@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import scenarios._atomic as atomic
-from scenarios._atomic import MANIFEST, OutputError, OutputExistsError, atomic_folder, recover
+import scenarios.rundir as atomic
 from scenarios.cli import app
+from scenarios.rundir import MANIFEST, OutputError, OutputExistsError, atomic_folder, recover
 from scenarios.scenario import PRESETS_DIR
 
 cli = CliRunner()

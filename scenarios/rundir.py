@@ -1,4 +1,12 @@
-"""Result folders written atomically, and only where healthplan may write.
+"""The result folder of a command: its names, its writer, its readers.
+
+Every command that writes (``run`` of each kind, ``compare``, ``sweep``) writes through
+`atomic_folder`, ends with `write_summary` (``summary.json`` with ``files`` and ``kind``)
+and `write_timing` (``timing.json``), and writes its CSVs with `write_csv` and its JSON with
+`write_json`; every reader goes through `read_summary`. The names live here: `MANIFEST`,
+`SUMMARY`, `TIMING`.
+
+Writing is atomic, and only where healthplan may write.
 
 A result folder is built in a hidden sibling work folder, marked with a manifest
 (``.healthplan.json``: kind, healthplan version, the files written) and swapped into place in
@@ -24,33 +32,60 @@ from __future__ import annotations
 import ctypes
 import errno
 import json
+import math
 import os
 import re
 import shutil
 import signal
 import tempfile
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from scenarios.errors import ScenariosError
 
 __all__ = [
+    "CSV_DECIMALS",
     "MANIFEST",
+    "RUN_KINDS",
+    "SUMMARY",
+    "TIMING",
+    "NoSummaryError",
     "OutputError",
     "OutputExistsError",
+    "RunFolderError",
     "atomic_folder",
     "check_target",
     "committed",
     "interrupt_requested",
+    "jsonable",
     "read_manifest",
+    "read_summary",
+    "recover",
     "request_interrupt",
+    "rounded",
+    "write_csv",
+    "write_json",
+    "write_summary",
+    "write_timing",
 ]
 
 #: The manifest file that marks a folder as written by healthplan.
 MANIFEST = ".healthplan.json"
+#: Metrics, settings and provenance of a result (deterministic).
+SUMMARY = "summary.json"
+#: Wall-clock seconds per step: the only file that differs between equal runs.
+TIMING = "timing.json"
+#: What ``summary.json`` says a run folder holds (``kind``).
+RUN_KINDS = ("upgrade", "centres", "specialties")
+#: Decimal places kept in CSV files (floats are rounded, never printed in scientific form).
+CSV_DECIMALS = 6
 _FORMAT = 1
 _FIXES = {
     errno.ENOSPC: "free some disk space or choose another -o",
@@ -80,6 +115,14 @@ class OutputError(ScenariosError, OSError):
 
     def __reduce__(self) -> tuple[type[OutputError], tuple[str, str, str]]:
         return type(self), (self.path, self.problem, self.fix)
+
+
+class RunFolderError(ScenariosError, ValueError):
+    """A folder that is not a readable result of healthplan."""
+
+
+class NoSummaryError(RunFolderError, FileNotFoundError):
+    """A folder without ``summary.json``: not a result of healthplan."""
 
 
 class OutputExistsError(OutputError, FileExistsError):
@@ -364,3 +407,92 @@ def atomic_folder(
     finally:
         with suppress(OSError):
             shutil.rmtree(work, ignore_errors=True)
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON types: numpy scalars unwrapped, NaN and infinities as null, keys as text."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return value
+
+
+def write_json(path: Path, payload: Mapping[str, Any]) -> None:
+    """UTF-8 JSON with sorted keys, two-space indent and a final newline."""
+    text = json.dumps(jsonable(payload), ensure_ascii=False, indent=2, sort_keys=True)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    """Floats rounded to `CSV_DECIMALS` places (stable text across platforms)."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].round(CSV_DECIMALS)
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """`frame` as UTF-8 CSV without the index, floats rounded (`rounded`), ``\\n`` line ends."""
+    rounded(frame).to_csv(path, index=False, lineterminator="\n")
+
+
+def write_summary(work: Path, summary: dict[str, Any], *, also: Iterable[str] = ()) -> None:
+    """Write ``summary.json`` into the work folder `work`, with ``files``: every file of the
+    folder, the names in `also` (written after it, e.g. briefings), itself and ``timing.json``.
+
+    Every run kind calls it; ``summary["kind"]`` must be one of `RUN_KINDS`.
+    """
+    if summary.get("kind") not in RUN_KINDS:
+        msg = f"summary kind {summary.get('kind')!r} is not one of {RUN_KINDS}"
+        raise ValueError(msg)
+    summary["files"] = sorted({p.name for p in work.iterdir()} | set(also) | {SUMMARY, TIMING})
+    write_json(work / SUMMARY, summary)
+
+
+def write_timing(work: Path, seconds: Mapping[str, Any], *, wall: float) -> dict[str, Any]:
+    """Write ``timing.json`` (`seconds` rounded to milliseconds, and ``total_s`` since the
+    `time.perf_counter` reading `wall`) into `work`; return what was written."""
+
+    def ms(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: ms(v) for k, v in value.items()}
+        return round(float(value), 3)
+
+    timing = {k: ms(v) for k, v in seconds.items()}
+    timing["total_s"] = round(time.perf_counter() - wall, 3)
+    write_json(work / TIMING, timing)
+    return timing
+
+
+def read_summary(folder: str | Path) -> dict[str, Any]:
+    """The ``summary.json`` of the result folder `folder`, checked to be a JSON object.
+
+    Raises
+    ------
+    NoSummaryError
+        (a `RunFolderError` and `FileNotFoundError`) If the folder has no ``summary.json``.
+    RunFolderError
+        If ``summary.json`` is unreadable or not a JSON object.
+    """
+    path = Path(folder) / SUMMARY
+    if not path.is_file():
+        msg = f"{Path(folder)}: no {SUMMARY} - pass a folder written by 'healthplan run'"
+        raise NoSummaryError(msg)
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        msg = " ".join(f"{path}: unreadable ({exc}) - run the scenario again".splitlines())
+        raise RunFolderError(msg) from exc
+    if not isinstance(summary, dict):
+        msg = (
+            f"{path}: not a healthplan run summary (a JSON {type(summary).__name__}) - "
+            "pass a folder written by 'healthplan run'"
+        )
+        raise RunFolderError(msg)
+    return summary

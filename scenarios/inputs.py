@@ -1,0 +1,175 @@
+"""A scenario's inputs, loaded and checked: what every command starts from.
+
+`prepare` loads a scenario file (or preset), its dataset and facility table, checks them
+against each other, and builds the road graph and the travel times (cached); `run_inputs`
+lists the files a command reads (a result folder may never hold one of them);
+`context_summary` is the part of ``summary.json`` that says what a result was made from.
+`scenarios.runner`, `scenarios.sweep` and the designation runs all start here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geodata
+from scenarios.rundir import jsonable
+from scenarios.scenario import (
+    PRESETS_DIR,
+    ResolvedScenario,
+    ScenarioError,
+    check_against_world,
+    load_scenario,
+    speeds_kph,
+    to_planning_rules,
+)
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from geodata.dataset import Dataset
+    from geodata.travel import TravelTimes
+
+__all__ = [
+    "Prepared",
+    "Progress",
+    "check_tiers",
+    "context_summary",
+    "key_file",
+    "prepare",
+    "quiet",
+    "run_inputs",
+]
+
+#: Called with a short line before each step (the CLI prints it on stderr).
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated scenario with its world and travel times, ready to solve."""
+
+    resolved: ResolvedScenario
+    world: Dataset
+    graph: nx.MultiDiGraph[Any]
+    times: TravelTimes
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def quiet(_: str) -> None:
+    """A `Progress` that says nothing."""
+    return
+
+
+def prepare(scenario: str | Path | ResolvedScenario, *, progress: Progress = quiet) -> Prepared:
+    """Load and check a scenario, its dataset, road graph and travel times (cached).
+
+    Raises
+    ------
+    ScenarioError, geodata.errors.HealthplanDataError
+        One-line messages naming the file, the key and the fix.
+    """
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    resolved = scenario if isinstance(scenario, ResolvedScenario) else load_scenario(scenario)
+    s = resolved.scenario
+    progress(f"loading dataset {s.dataset}")
+    world = geodata.load_dataset(s.dataset, facilities=s.facilities)
+    check_against_world(resolved, world)
+    if s.kind == "upgrade":
+        check_tiers(resolved, world)
+    seconds["load_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    progress("building the road graph and travel times")
+    graph = world.graph(speeds_kph=speeds_kph(s) if s.travel.speed_factor else None)
+    times = world.travel_times(graph=graph, cutoff_minutes=s.travel.cutoff_minutes)
+    seconds["travel_s"] = time.perf_counter() - start
+    return Prepared(resolved=resolved, world=world, graph=graph, times=times, seconds=seconds)
+
+
+def run_inputs(prepared: Prepared) -> tuple[Path, ...]:
+    """The files a run reads: the scenario and the files it extends, the facility table and
+    a dataset GeoPackage (a result folder may never hold one of them)."""
+    s = prepared.resolved.scenario
+    paths = list(prepared.resolved.chain)
+    if s.facilities:
+        paths.append(Path(s.facilities))
+    if s.dataset.lower().endswith(".gpkg"):
+        paths.append(Path(s.dataset))
+    return tuple(paths)
+
+
+def check_tiers(resolved: ResolvedScenario, world: Dataset) -> None:
+    """Every planned tier needs candidates in the facility table."""
+    rules = to_planning_rules(resolved.scenario)
+    tiers = set(world.facilities["tier"].astype(str))
+    for name in rules.tiers:
+        if not tiers & set(rules.rule(name).candidates):
+            wanted = ", ".join(rules.rule(name).candidates)
+            raise ScenarioError(
+                key_file(resolved, "tiers"),
+                "tiers",
+                f"tier {name!r} has no candidate facilities ({wanted}) in the facility table",
+                f"remove {name!r} from tiers or add {wanted} facilities to the data",
+            )
+
+
+def key_file(resolved: ResolvedScenario, key: str) -> Path:
+    """The file to name for `key`: the one of the extends chain that sets it, unless that is
+    a shipped preset the user extends (then the user's own file, where the fix goes)."""
+    file = resolved.file_of(key)
+    if file.parent == PRESETS_DIR and resolved.source_path.parent != PRESETS_DIR:
+        return resolved.source_path
+    return file
+
+
+def _version() -> str:
+    try:
+        return version("healthplan")
+    except PackageNotFoundError:  # pragma: no cover - source tree
+        return "0+unknown"
+
+
+def context_summary(prepared: Prepared) -> dict[str, Any]:
+    """What a run was made from: ``healthplan`` (version), ``scenario`` (name, description,
+    file, extends chain, sha256, resolved settings), ``data`` (dataset summary, source and file
+    hashes, facility file) and ``travel`` (graph source, speeds, cutoff, graph size)."""
+    resolved, world = prepared.resolved, prepared.world
+    s = resolved.scenario
+    data: dict[str, Any] = {
+        "dataset": world.name,
+        "summary": world.summary(),
+        "source_sha256": world.manifest.get("inputs", {}),
+        "files_sha256": world.manifest.get("files", {}),
+    }
+    if s.facilities:
+        data["facilities_file"] = Path(s.facilities).name
+    graph = prepared.graph
+    travel = {
+        "graph": "approximated roads (geodata.approx_roads)",
+        "speeds_kph": speeds_kph(s),
+        "speed_factor": {str(k): v for k, v in s.travel.speed_factor.items()},
+        "cutoff_minutes": s.travel.cutoff_minutes,
+        "nodes": graph.number_of_nodes(),
+        "edges": graph.number_of_edges(),
+    }
+    summary: dict[str, Any] = jsonable(
+        {
+            "healthplan": _version(),
+            "scenario": {
+                "name": s.name,
+                "description": s.description,
+                "file": resolved.source_path.name,
+                "extends": [p.name for p in resolved.chain[1:]],
+                "sha256": resolved.sha256,
+                "settings": s.model_dump(mode="json"),
+            },
+            "data": data,
+            "travel": travel,
+        }
+    )
+    return summary
