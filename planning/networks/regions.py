@@ -23,7 +23,7 @@ The zone memberships are recalled from the provincial 2021 layout, not from a fi
 ``shared/data/raw`` (ASSUMPTION, to be checked against NORMS gap 7.2).
 Minutes are population-weighted means from each city's townships to the nearest general
 tertiary hospital of the anchor city (`geodata` approximated roads; the command is in
-``docs/networks_regional.md``). Anchors follow NORMS gap 7.2: the policy does not name the
+``docs/networks.md``, "Regions"). Anchors follow NORMS gap 7.2: the policy does not name the
 host hospitals; the anchors are the expected host cities, reported, not used by the models.
 
 >>> from planning.networks.regions import DEFAULT_REGIONS

@@ -52,7 +52,8 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
-#: Facility tiers of county-level-and-above hospitals (the capability floor of DESIGN.md).
+#: Facility tiers of county-level-and-above hospitals (the capability floor of the designations,
+#: docs/networks.md).
 COUNTY_LEVEL_AND_ABOVE: tuple[str, ...] = ("county_hospital", "county_3a", "city_3a")
 
 Name = Annotated[str, Field(strict=True, min_length=1)]
