@@ -21,7 +21,7 @@ from scenarios.rundir import atomic_folder, write_csv, write_summary, write_timi
 from scenarios.scenario import ScenarioError
 
 if TYPE_CHECKING:
-    from planning.networks._report import NetworkResult
+    from planning.networks.report import NetworkResult
     from scenarios.inputs import Prepared, Progress
 
 __all__ = ["ELDERLY_TYPES", "run_centres"]

@@ -82,7 +82,7 @@ from scenarios.scenario import (
 )
 
 if TYPE_CHECKING:
-    from planning.networks._report import NetworkResult
+    from planning.networks.report import NetworkResult
     from planning.networks.specialties import SpecialtyResult
 
 __all__ = [

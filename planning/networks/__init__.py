@@ -5,5 +5,5 @@ same metrics as the upgrade plan: time-critical centres (`critical`, with the tw
 in `_chain` on `optimizer.chain`), public-health laboratories (`labs`), regional specialty
 centres (`regional`, regions in `regions`) and the "3223" key clinical specialties
 (`specialties`, on `optimizer.allocation`). A new tier is configuration: a `tiers.NetworkTier`
-spec solved by `designation.designate`, reported as a `_report.NetworkResult`.
+spec solved by `designation.designate`, reported as a `report.NetworkResult`.
 """

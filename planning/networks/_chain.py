@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from optimizer.chain import ChainPlan, ChainProblem, ChainTimes, evaluate_chain, solve_chain
 from optimizer.metrics import tier_metrics
 from optimizer.result import DEFAULT_MIP_GAP
-from planning.networks._report import NetworkResult
+from planning.networks.report import NetworkResult
 from planning.networks.tiers import (
     NetworkSpecError,
     NetworkTier,

@@ -28,8 +28,8 @@ from numpy.typing import NDArray
 from pydantic import ConfigDict
 
 from planning.networks._chain import plan_chain
-from planning.networks._report import NetworkResult
 from planning.networks.designation import designate
+from planning.networks.report import NetworkResult
 from planning.networks.tiers import NetworkSpecError, NetworkTier, spec_from_dict
 
 if TYPE_CHECKING:

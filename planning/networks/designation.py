@@ -29,7 +29,7 @@ from optimizer.explain import explain_plan
 from optimizer.metrics import plan_metrics, provider_masks
 from optimizer.result import DEFAULT_MIP_GAP, Status
 from optimizer.upgrade import UpgradePlan, UpgradeProblem, UpgradeTier, solve_upgrades
-from planning.networks._report import NetworkResult, metrics_table_inputs
+from planning.networks.report import NetworkResult, metrics_table_inputs
 from planning.networks.tiers import (
     NetworkSpecError,
     NetworkTier,

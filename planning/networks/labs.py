@@ -57,7 +57,7 @@ from planning.networks.tiers import NetworkSpecError, NetworkTier, spec_from_dic
 if TYPE_CHECKING:
     from geodata.dataset import Dataset
     from geodata.travel import TravelTimes
-    from planning.networks._report import NetworkResult
+    from planning.networks.report import NetworkResult
 
 __all__ = ["DEFAULT_LAB_LEVELS", "LabNetworkSpec", "plan_lab_network"]
 

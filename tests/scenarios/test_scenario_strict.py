@@ -294,7 +294,7 @@ def test_standards_are_checked_only_where_they_are_used(tmp_path: Path) -> None:
 
 
 def test_total_and_yearly_budgets_combine(tmp_path: Path) -> None:
-    # The total is a cap on the sum of the years (optimizer/_upgrade_model.py): any
+    # The total is a cap on the sum of the years (optimizer/upgrade/_model.py): any
     # combination is a plan the model can solve, so none is rejected.
     for total, years in (("1e8", "[3e8, 3e8]"), ("1e10", "[3e8]"), ("0", "[0, 0]")):
         path = scenario(tmp_path, f"budget_cny = {total}\nyearly_budgets_cny = {years}\n")
