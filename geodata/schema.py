@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from geodata.tiers import TIERS as CATALOGUE_TIERS
+
 __all__ = [
     "ADMIN_LEVELS",
     "ADMIN_UNIT_COLUMNS",
@@ -23,18 +25,8 @@ __all__ = [
     "county_type_of",
 ]
 
-#: Service tiers, low to high (``docs/data_contract.md``). A site providing tier T also provides
-#: every tier below it in its branch (the upgrade models define the nesting they use).
-TIERS: Final = (
-    "township_health_center",
-    "township_central",
-    "community_health_center",
-    "community_hospital",
-    "county_hospital",
-    "county_3a",
-    "city_3a",
-    "regional_center",
-)
+#: Service tiers, low to high: the catalogue of `geodata.tiers` (names, colours, nesting).
+TIERS: Final = CATALOGUE_TIERS
 
 #: Administrative levels and the length of their GB/T 2260 / NBS codes.
 ADMIN_LEVELS: Final = ("province", "city", "county", "township")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from geodata.tiers import CATALOGUE, providers_of
+
 __all__ = [
     "DEFAULT_BEDS",
     "DEFAULT_TIER_RULES",
@@ -52,13 +54,19 @@ class TierRule:
     source: str = ""
 
 
-#: The three upgrade tiers of the 14th Five-Year plan, with their defaults.
+def _serves(tier: str) -> tuple[str, ...]:
+    """The other planned tiers an upgrade to `tier` also provides (`geodata.tiers`)."""
+    return tuple(t for t in CATALOGUE[tier].provides if t != tier)
+
+
+#: The three upgrade tiers of the 14th Five-Year plan, with their defaults. Who provides a
+#: tier and what an upgrade also provides come from the catalogue of `geodata.tiers`.
 DEFAULT_TIER_RULES: Final[dict[str, TierRule]] = {
     "township_central": TierRule(
         tier="township_central",
         standard_minutes=30.0,
         candidates=("township_health_center",),
-        providers=("township_central", "county_hospital", "county_3a", "city_3a"),
+        providers=providers_of("township_central"),
         upgrade_cost_cny=20_000_000.0,
         source=(
             "standard 30 min: ASSUMPTION (N 6a; no national radius for central THCs, N 1.21; "
@@ -69,9 +77,9 @@ DEFAULT_TIER_RULES: Final[dict[str, TierRule]] = {
         tier="county_3a",
         standard_minutes=60.0,
         candidates=("county_hospital",),
-        providers=("county_3a", "city_3a"),
+        providers=providers_of("county_3a"),
         upgrade_cost_cny=350_000_000.0,
-        serves=("township_central", "community_hospital"),
+        serves=_serves("county_3a"),
         source=(
             "standard 60 min: derived (N 6a from N 1.11 千县工程 and N 2.11 stroke-map 1-hour "
             "rule); cost 3.5 亿: N 6c, ASSUMPTION anchored to N 4.1-4.4"
@@ -81,7 +89,7 @@ DEFAULT_TIER_RULES: Final[dict[str, TierRule]] = {
         tier="community_hospital",
         standard_minutes=15.0,
         candidates=("community_health_center",),
-        providers=("community_hospital", "county_hospital", "county_3a", "city_3a"),
+        providers=providers_of("community_hospital"),
         upgrade_cost_cny=30_000_000.0,
         serves=(),
         demand_kinds=("subdistrict",),

@@ -26,6 +26,7 @@ import shapely
 from geodata.build.admin import AdminUnits
 from geodata.build.common import fail, fmt_coord, read_raw_csv, write_csv
 from geodata.build.names import hospital_name_en, place_glossary
+from geodata.tiers import TIERS
 
 __all__ = [
     "COST_COMMUNITY_HOSPITAL_CNY",
@@ -68,12 +69,6 @@ FACILITY_COLUMNS: Final = (
 )
 _HOSPITALS: Final = "liaoning_hospitals/liaoning_tertiary_hospitals.csv"
 _COORDS: Final = "liaoning_hospitals/liaoning_hospitals_coords_osm_via_s2.csv"
-_TIER_ORDER: Final = (
-    "township_health_center",
-    "community_health_center",
-    "county_hospital",
-    "city_3a",
-)
 _GENERAL_TYPES: Final = ("general", "tcm")
 _TYPES: Final = ("general", "tcm", "specialty", "maternal_child")
 
@@ -296,7 +291,7 @@ def build_facilities(raw: Path, admin: AdminUnits, towns: pd.DataFrame) -> pd.Da
     county_real, city_rows = _place_hospitals(hospitals, admin)
     rows = [*_township_rows(towns), *_county_rows(ctx, county_real), *_city_rows(ctx, city_rows)]
     frame = pd.DataFrame(rows, columns=list(FACILITY_COLUMNS))
-    frame["_rank"] = frame["tier"].map({t: i for i, t in enumerate(_TIER_ORDER)})
+    frame["_rank"] = frame["tier"].map({t: i for i, t in enumerate(TIERS)})
     frame = frame.sort_values(["_rank", "facility_id"], kind="stable").drop(columns="_rank")
     return frame.reset_index(drop=True)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Final
 
+from geodata.tiers import CATALOGUE
+
 __all__ = [
     "COUNTY_TYPE_NAMES",
     "GROUP_NAMES",
@@ -60,12 +62,10 @@ GROUP_NAMES: Final[dict[str, dict[str, str]]] = {
     "county": {"zh": "县区", "en": "county"},
     "city": {"zh": "地市", "en": "city"},
 }
-#: Short tier names for table cells (the full names of `scenarios.maps.style.TIER_NAMES`
+#: Short tier names for table cells, from the one catalogue (`geodata.tiers`; the full names
 #: wrap in narrow columns).
 TIER_SHORT: Final[dict[str, dict[str, str]]] = {
-    "township_central": {"zh": "中心乡镇卫生院", "en": "central township"},
-    "county_3a": {"zh": "县级三甲水平", "en": "Grade-3A county"},
-    "community_hospital": {"zh": "社区医院", "en": "community hospital"},
+    code: {"zh": tier.short_zh, "en": tier.short_en} for code, tier in CATALOGUE.items()
 }
 COUNTY_TYPE_NAMES: Final[dict[str, dict[str, str]]] = {
     "district": {"zh": "市辖区", "en": "urban districts"},
@@ -590,7 +590,7 @@ SOURCES: Final[dict[str, tuple[tuple[str, str, str], ...]]] = {
 
 
 def text(key: str, language: str, **values: object) -> str:
-    """The label `key` in `language` with ``{name}`` fields filled (nothing is escaped).
+    """Return the label `key` in `language` with ``{name}`` fields filled (nothing is escaped).
 
     English labels that open with a value (``{tier}: ...``) get a capital first letter:
     tier names are lower case mid-sentence ("central township hospital").
@@ -621,7 +621,7 @@ def money_unit(largest: float, language: str) -> tuple[float, str]:
 
 
 def fmt_cny(value: float | None, language: str) -> str:
-    """An amount in words planners use: ``15 亿元``, ``2,000 万元``; ``1.5 billion CNY``."""
+    """Write an amount in words planners use: ``15 亿元``, ``2,000 万元``; ``1.5 billion CNY``."""
     if value is None or not math.isfinite(value):
         return "-"
     if value == 0:

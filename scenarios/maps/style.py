@@ -10,6 +10,9 @@ import html
 import math
 from typing import Final
 
+from geodata import tiers
+from geodata.tiers import CATALOGUE
+
 __all__ = [
     "COMPARISON_COLORS",
     "COVERAGE_CHANGE_CLASSES",
@@ -43,28 +46,13 @@ FONT_STACK: Final = (
     '"Helvetica Neue", Arial, sans-serif'
 )
 
+#: Full tier names in both languages, from the one catalogue (`geodata.tiers`).
 TIER_NAMES: Final[dict[str, dict[str, str]]] = {
-    "township_health_center": {"zh": "乡镇卫生院", "en": "township health center"},
-    "township_central": {"zh": "中心乡镇卫生院", "en": "central township hospital"},
-    "community_health_center": {"zh": "社区卫生服务中心", "en": "community health center"},
-    "community_hospital": {"zh": "社区医院", "en": "community hospital"},
-    "county_hospital": {"zh": "县级医院", "en": "county hospital"},
-    "county_3a": {"zh": "县级三甲水平医院", "en": "Grade-3A-level county hospital"},
-    "city_3a": {"zh": "市级三甲医院", "en": "city tertiary (3A) hospital"},
-    "regional_center": {"zh": "区域医疗中心", "en": "regional medical center"},
+    code: {"zh": tier.name_zh, "en": tier.name_en} for code, tier in CATALOGUE.items()
 }
 
 #: One colour per tier for facilities that are not the subject of the plan.
-TIER_COLORS: Final[dict[str, str]] = {
-    "township_health_center": "#8c8c8c",
-    "township_central": "#4d9221",
-    "community_health_center": "#80b1d3",
-    "community_hospital": "#1f78b4",
-    "county_hospital": "#5e3c99",
-    "county_3a": "#2c7bb6",
-    "city_3a": "#252525",
-    "regional_center": "#000000",
-}
+TIER_COLORS: Final[dict[str, str]] = {code: tier.color for code, tier in CATALOGUE.items()}
 
 #: Facility symbols by plan status: fill, outline, outline width, radius.
 STATUS_STYLE: Final[dict[str, dict[str, str | float]]] = {
@@ -251,7 +239,17 @@ TEXT: Final[dict[str, dict[str, str]]] = {
 
 
 def text(key: str, language: str, **values: str) -> str:
-    """The label `key` in `language`, with ``{name}`` fields filled (values are not escaped)."""
+    """Return the label `key` in `language`, with ``{name}`` fields filled.
+
+    Parameters
+    ----------
+    key
+        A key of `TEXT`.
+    language
+        ``"zh"`` or ``"en"``.
+    **values
+        The ``{name}`` fields of the label (not escaped).
+    """
     template = TEXT[language][key]
     return template.format(**values) if values else template
 
@@ -264,8 +262,8 @@ def esc(value: object) -> str:
 
 
 def tier_name(tier: str, language: str) -> str:
-    """Display name of a tier; unknown tiers show their code."""
-    return TIER_NAMES.get(tier, {}).get(language, tier)
+    """Display name of a tier; unknown tiers show their code (`geodata.tiers.tier_name`)."""
+    return tiers.tier_name(tier, language)
 
 
 def fmt_int(value: float) -> str:
