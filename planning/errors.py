@@ -10,5 +10,8 @@ class PlanningError(Exception):
 
 
 class RuleError(PlanningError, ValueError):
-    """Rules that cannot be applied to this world (an unknown tier, a demand column the
-    dataset lacks, regions that do not partition the cities)."""
+    """Rules that cannot be applied to this world.
+
+    For example an unknown tier, a demand column the dataset lacks, or regions that do not
+    partition the cities.
+    """

@@ -95,7 +95,7 @@ class PlanningRules:
     require: tuple[str, ...] = ()
 
     def rule(self, tier: str) -> TierRule:
-        """The default rule of `tier` (raises `RuleError` naming the valid tiers)."""
+        """Return the default rule of `tier` (raises `RuleError` naming the valid tiers)."""
         if tier not in DEFAULT_TIER_RULES:
             msg = f"unknown planning tier {tier!r} - use {', '.join(DEFAULT_TIER_RULES)}"
             raise RuleError(msg)
@@ -111,7 +111,7 @@ def _site_frame(world: Dataset) -> pd.DataFrame:
 
 
 def build_problem(world: Dataset, times: TravelTimes, rules: PlanningRules) -> UpgradeProblem:
-    """The `UpgradeProblem` of `rules` on `world` with the travel times `times`."""
+    """Build the `UpgradeProblem` of `rules` on `world` with the travel times `times`."""
     sites = _site_frame(world)
     demand = world.demand.reset_index(drop=True)
     minutes = times.subset(
@@ -272,8 +272,11 @@ class PlanResult:
         return table
 
     def county_summary(self, tier: str) -> pd.DataFrame:
-        """Per county at `tier` after the plan: county_code, coverage_share, covered_population,
-        population (the map layer's choropleth input)."""
+        """Return the coverage per county at `tier` after the plan.
+
+        Columns: county_code, coverage_share, covered_population, population (the map
+        layer's choropleth input).
+        """
         metrics = self.after[tier]
         weight = np.asarray(self.problem.tier(tier).demand_weight, dtype=np.float64)
         frame = pd.DataFrame(
@@ -292,8 +295,11 @@ class PlanResult:
         return table
 
     def summary(self) -> dict[str, Any]:
-        """JSON-friendly summary: status (and ``status_text``, its meaning in words, e.g.
-        "within 1.00 % of the best possible"), cost, and metrics per tier before and after."""
+        """Return a JSON-friendly summary: status, cost, and metrics per tier before and after.
+
+        The status comes with ``status_text``, its meaning in words (e.g. "within 1.00 % of
+        the best possible").
+        """
         plan = self.plan
         return {
             "status": str(plan.status),
@@ -341,8 +347,11 @@ class PlanResult:
         return out
 
     def facility_status(self) -> gpd.GeoDataFrame:
-        """Facilities with ``status`` (existing | upgraded | candidate | other), ``plan_tier``
-        and ``reason`` (the contract of the map layer)."""
+        """Return the facilities with their status in the plan (the contract of the map layer).
+
+        Columns added: ``status`` (existing | upgraded | candidate | other), ``plan_tier``
+        and ``reason``.
+        """
         sites = self.world.facilities.copy()
         sites["status"] = "other"
         sites["plan_tier"] = sites["tier"]

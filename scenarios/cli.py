@@ -113,8 +113,11 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 @contextmanager
 def _command() -> Iterator[None]:
-    """Run a command body: user errors as one line (exit 2), Ctrl-C and SIGTERM as one line
-    (exit 130). SIGTERM is turned into `KeyboardInterrupt` so every clean-up runs."""
+    """Run a command body, reporting user errors and interrupts as one line.
+
+    User errors exit with code 2, Ctrl-C and SIGTERM with 130. SIGTERM is turned into
+    `KeyboardInterrupt` so every clean-up runs.
+    """
     from scenarios.rundir import committed, request_interrupt
 
     before = len(committed())
@@ -150,8 +153,10 @@ def _emit_json(payload: Any) -> None:
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
-    """Errors a user causes and gets one line for (bugs keep their traceback): the error base
-    of each package, and `OSError` (files)."""
+    """Return the errors a user causes and gets one line for (bugs keep their traceback).
+
+    They are the error base of each package, and `OSError` (files).
+    """
     from optimizer.errors import OptimizerError
     from planning.errors import PlanningError
     from scenarios.errors import ScenariosError
@@ -171,15 +176,18 @@ def _progress() -> Callable[[str], None]:
 
 
 def _quiet_interrupts(unraisable: Any) -> None:
-    """`sys.unraisablehook` that drops a `KeyboardInterrupt` raised inside ``__del__`` (the
-    signal handler's; the run stops at the next step) and reports anything else as usual."""
+    """Drop a `KeyboardInterrupt` raised inside ``__del__``; report anything else as usual.
+
+    A `sys.unraisablehook`: the interrupt is the signal handler's, and the run stops at the
+    next step.
+    """
     if isinstance(unraisable.exc_value, KeyboardInterrupt):
         return
     sys.__unraisablehook__(unraisable)
 
 
 def _console() -> Console:
-    """The stdout console: user text is never read as markup."""
+    """Return the stdout console: user text is never read as markup."""
     return Console(markup=False, highlight=False)
 
 
@@ -216,8 +224,11 @@ def run(  # noqa: PLR0917 - typer reads options from the parameters
     ] = True,
     as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
 ) -> None:
-    """Solve a scenario and write its result folder: plan.gpkg, upgrades.csv, summary.json,
-    maps and briefings. An existing folder is kept unless --force."""
+    """Solve a scenario and write its result folder.
+
+    The folder holds plan.gpkg, upgrades.csv, summary.json, maps and briefings. An existing
+    folder is kept unless --force.
+    """
     from scenarios.runner import run_scenario
 
     folder = _default_out(scenario) if output is None else output
@@ -320,8 +331,10 @@ def validate(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
 ) -> None:
-    """Check scenario files, their data and their rules exactly as 'run' does (including the
-    solve, so a scenario that passes runs), writing nothing."""
+    """Check scenario files, their data and their rules exactly as 'run' does.
+
+    The check includes the solve, so a scenario that passes runs; nothing is written.
+    """
     from scenarios.runner import validate_scenario
 
     report = []
@@ -357,8 +370,11 @@ def compare(
     tier: Annotated[str | None, typer.Option(help="Tier drawn on the difference maps.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
 ) -> None:
-    """Compare result folders: key metrics side by side, sites added and removed, population
-    gaining or losing coverage by county, and difference maps."""
+    """Compare result folders.
+
+    Shows key metrics side by side, sites added and removed, population gaining or losing
+    coverage by county, and difference maps.
+    """
     from scenarios.compare import compare_runs
 
     with _command():
@@ -431,7 +447,7 @@ def _gap(value: Any) -> float:
 
 
 def _budgets(scenario: str, text: str) -> list[float]:
-    """The budgets of ``--budgets``: finite, non-negative numbers, at least one."""
+    """Parse the budgets of ``--budgets``: finite, non-negative numbers, at least one."""
     from scenarios.scenario import ScenarioError
 
     parts = [part.strip() for part in text.split(",")]
@@ -458,7 +474,7 @@ def data_info(
     ] = "liaoning",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
 ) -> None:
-    """What a dataset holds: units, population, facilities by tier, data flags."""
+    """Show what a dataset holds: units, population, facilities by tier, data flags."""
     import geodata
 
     with _command():
@@ -553,7 +569,7 @@ def versions(
 
 
 def _output(command: list[str]) -> str:
-    """Standard output of `command`, or ``""`` if it cannot run or fails."""
+    """Return the standard output of `command`, or ``""`` if it cannot run or fails."""
     import subprocess
 
     try:
@@ -569,7 +585,7 @@ def _first_line(command: list[str]) -> str:
 
 
 def _binaries() -> dict[str, str]:
-    """The solver binaries, the browser and the CJK font the outputs depend on."""
+    """Find the solver binaries, the browser and the CJK font the outputs depend on."""
     import shutil
 
     out: dict[str, str] = {}

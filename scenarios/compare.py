@@ -87,7 +87,7 @@ def read_run(folder: str | Path) -> Run:
 
 
 def _run_summary_shape(summary: dict[str, Any]) -> bool:
-    """True if `summary` has the parts a comparison reads (plan tiers, scenario settings)."""
+    """Tell whether `summary` has the parts a comparison reads (plan tiers, scenario settings)."""
     plan, scenario = summary.get("plan"), summary.get("scenario")
     if not isinstance(plan, dict) or not isinstance(scenario, dict):
         return False

@@ -12,5 +12,7 @@ __all__ = ["ScenariosError"]
 
 
 class ScenariosError(Exception):
-    """Base of the user errors raised by `scenarios`: the message is one line naming the file,
-    the key or field, the problem and the fix."""
+    """Base of the user errors raised by `scenarios`.
+
+    The message is one line naming the file, the key or field, the problem and the fix.
+    """

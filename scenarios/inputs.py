@@ -61,7 +61,7 @@ class Prepared:
 
 
 def quiet(_: str) -> None:
-    """A `Progress` that says nothing."""
+    """Say nothing: the `Progress` of a quiet run."""
     return
 
 
@@ -92,8 +92,11 @@ def prepare(scenario: str | Path | ResolvedScenario, *, progress: Progress = qui
 
 
 def run_inputs(prepared: Prepared) -> tuple[Path, ...]:
-    """The files a run reads: the scenario and the files it extends, the facility table and
-    a dataset GeoPackage (a result folder may never hold one of them)."""
+    """Return the files a run reads (a result folder may never hold one of them).
+
+    They are the scenario and the files it extends, the facility table and a dataset
+    GeoPackage.
+    """
     s = prepared.resolved.scenario
     paths = list(prepared.resolved.chain)
     if s.facilities:
@@ -119,8 +122,11 @@ def check_tiers(resolved: ResolvedScenario, world: Dataset) -> None:
 
 
 def key_file(resolved: ResolvedScenario, key: str) -> Path:
-    """The file to name for `key`: the one of the extends chain that sets it, unless that is
-    a shipped preset the user extends (then the user's own file, where the fix goes)."""
+    """Return the file to name for `key` in a message: the one where the fix goes.
+
+    That is the file of the extends chain that sets `key`, unless it is a shipped preset the
+    user extends (then the user's own file).
+    """
     file = resolved.file_of(key)
     if file.parent == PRESETS_DIR and resolved.source_path.parent != PRESETS_DIR:
         return resolved.source_path
@@ -135,9 +141,12 @@ def _version() -> str:
 
 
 def context_summary(prepared: Prepared) -> dict[str, Any]:
-    """What a run was made from: ``healthplan`` (version), ``scenario`` (name, description,
-    file, extends chain, sha256, resolved settings), ``data`` (dataset summary, source and file
-    hashes, facility file) and ``travel`` (graph source, speeds, cutoff, graph size)."""
+    """Summarise what a run was made from.
+
+    Keys: ``healthplan`` (version), ``scenario`` (name, description, file, extends chain,
+    sha256, resolved settings), ``data`` (dataset summary, source and file hashes, facility
+    file) and ``travel`` (graph source, speeds, cutoff, graph size).
+    """
     resolved, world = prepared.resolved, prepared.world
     s = resolved.scenario
     data: dict[str, Any] = {

@@ -122,6 +122,7 @@ class ScenarioError(ScenariosError, ValueError):
         super().__init__(" ".join(text.splitlines()))
 
     def __reduce__(self) -> tuple[type[ScenarioError], tuple[str, str, str, str]]:
+        """Pickle with the constructor's arguments (`args` holds only the message)."""
         return type(self), (self.file, self.key, self.problem, self.fix)
 
 
@@ -201,8 +202,11 @@ class CentresSettings(BaseModel):
 
 
 class SpecialtiesSettings(BaseModel):
-    """Key clinical specialty "3223" allocation (``kind = "specialties"``;
-    `planning.networks.specialties`). Unset values keep the defaults of `SpecialtyRules`."""
+    """Key clinical specialty "3223" allocation (``kind = "specialties"``).
+
+    Solved by `planning.networks.specialties`. Unset values keep the defaults of
+    `SpecialtyRules`.
+    """
 
     model_config = _FROZEN
 
@@ -277,7 +281,7 @@ class ResolvedScenario:
     layers: tuple[Mapping[str, Any], ...] = field(default=(), compare=False, repr=False)
 
     def file_of(self, key: str | Sequence[str | int]) -> Path:
-        """The file of `chain` that sets `key` (``"tier.county_3a.weight"``).
+        """Return the file of `chain` that sets `key` (``"tier.county_3a.weight"``).
 
         The child wins, as in the merge; a key that no file sets (a default) belongs to
         `source_path`.
@@ -289,7 +293,7 @@ class ResolvedScenario:
 def _origin(
     layers: Sequence[tuple[Path, Mapping[str, Any]]], parts: Sequence[str | int], default: Path
 ) -> Path:
-    """The first file (child first) of `layers` whose own settings hold the key `parts`.
+    """Return the first file (child first) of `layers` whose own settings hold the key `parts`.
 
     Tables merge, so a table that lacks the next part leaves the key to a parent; any other
     value replaces the parent's, so it owns everything below it (list items included).
@@ -316,7 +320,7 @@ def _presets() -> list[str]:
 
 
 def _is_bare_name(text: str) -> bool:
-    """A preset name: no folder part and no ``.toml`` suffix (``baseline``, not ``./baseline``)."""
+    """Tell a preset name: no folder part, no ``.toml`` suffix (``baseline``, not ``./x``)."""
     separators = {"/", "\\", os.sep, os.altsep or os.sep}
     return (
         text not in ("", ".", "..")
@@ -339,7 +343,7 @@ def _resolve(path: Path, file: Path, key: str, value: str) -> Path:
 
 
 def _scenario_file(path: str | Path) -> Path:
-    """The file that `path` names: a bare name is a preset (else a file of that name)."""
+    """Return the file that `path` names: a bare name is a preset (else a file of that name)."""
     text = str(path)
     bare = _is_bare_name(text)
     if bare and text in _presets():
@@ -373,7 +377,7 @@ def _decode_error(data: bytes, error: UnicodeDecodeError) -> str:
 
 
 def _read_toml(path: Path, *, referrer: Path | None) -> dict[str, Any]:
-    """The TOML settings of `path`; a missing file is reported against `referrer`'s extends.
+    """Read the TOML settings of `path`; a missing file is reported against `referrer`'s extends.
 
     A UTF-8 byte order mark (Windows Notepad writes one) is accepted.
     """
@@ -521,7 +525,7 @@ def _check_keys(raw: Mapping[str, Any], model: type[BaseModel], prefix: str, fil
 
 
 def _kind(value: object) -> str:
-    """The TOML type of `value`, as a user would say it."""
+    """Name the TOML type of `value`, as a user would say it."""
     kinds: tuple[tuple[type | tuple[type, ...], str], ...] = (
         (bool, "a boolean"),
         (int, "an integer"),
@@ -677,7 +681,7 @@ def _type_message(issue: _Issue) -> tuple[str, str]:
 
 
 def _message(issue: _Issue) -> tuple[str, str]:
-    """The problem and the fix of `issue`."""
+    """Return the problem and the fix of `issue`."""
     if issue.kind == "literal_error":
         return _literal_message(issue)
     if issue.kind in _TYPE_ERRORS:
@@ -695,7 +699,10 @@ def _message(issue: _Issue) -> tuple[str, str]:
 def _translate(
     error: ValidationError, file_of: Callable[[Sequence[str | int]], Path]
 ) -> ScenarioError:
-    """The first pydantic error as a one-line `ScenarioError` against the file that sets it."""
+    """Make a one-line `ScenarioError` of the first pydantic error.
+
+    The error is reported against the file that sets the key at fault.
+    """
     first = error.errors(include_url=False)[0]
     loc = [part for part in first["loc"] if part != "[key]"]
     key = ".".join(str(part) for part in loc) or "(top)"
@@ -888,7 +895,7 @@ def load_scenario(path: str | Path) -> ResolvedScenario:
 
 
 def to_planning_rules(scenario: Scenario) -> PlanningRules:
-    """The `PlanningRules` of `scenario` (tier settings left unset keep their defaults)."""
+    """Return the `PlanningRules` of `scenario` (tier settings left unset keep their defaults)."""
 
     def per_tier(field: str) -> dict[str, Any]:
         values = {name: getattr(s, field) for name, s in scenario.tier.items()}
@@ -995,7 +1002,7 @@ def _check_required(resolved: ResolvedScenario, world: Dataset) -> None:
 
 
 def scenario_schema() -> dict[str, Any]:
-    """The JSON schema of scenario files."""
+    """Return the JSON schema of scenario files."""
     return Scenario.model_json_schema()
 
 

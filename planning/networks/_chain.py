@@ -77,8 +77,11 @@ def plan_chain(
     time_limit_s: float | None,
     mip_gap: float | None,
 ) -> NetworkResult:
-    """Build the `optimizer.chain.ChainProblem` of `tier` and `spec` on `world`, solve it,
-    report it (see `planning.networks.critical.plan_centres` for the arguments)."""
+    """Build the `optimizer.chain.ChainProblem` of `tier` and `spec` on `world`, solve it.
+
+    The result is reported as a `NetworkResult`; see `planning.networks.critical.plan_centres`
+    for the arguments.
+    """
     first_leg = tier.standard_minutes if spec.first_leg_minutes is None else spec.first_leg_minutes
     facilities = pd.DataFrame(world.facilities.drop(columns="geometry")).reset_index(drop=True)
     county_types = world.units("county")["county_type"]

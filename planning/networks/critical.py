@@ -1,5 +1,7 @@
-"""The five time-critical centres: chest pain, stroke, critical maternal, critical neonatal /
-child and trauma centres, designated on county-level-and-above hospitals.
+"""The five time-critical centres, designated on county-level-and-above hospitals.
+
+The centres are chest pain, stroke, critical maternal, critical neonatal / child and trauma
+centres.
 
 >>> import geodata
 >>> from planning.networks.critical import plan_centres
@@ -135,6 +137,7 @@ class ChainSpec:
     source: str = ""
 
     def __post_init__(self) -> None:
+        """Reject negative minutes and limits (one `NetworkSpecError` naming them all)."""
         bad = [
             key
             for key in ("total_minutes", "first_leg_minutes", "handover_minutes")

@@ -105,7 +105,7 @@ def build_network_problem(
     eligible: Iterable[str] | None = None,
     unit_costs: bool = False,
 ) -> UpgradeProblem:
-    """The `UpgradeProblem` of `tiers` on `world`: one tier each, designations as upgrades.
+    """Build the `UpgradeProblem` of `tiers` on `world`: one tier each, designations as upgrades.
 
     Site and demand groupings: ``city``, ``county``, ``county_area`` and ``all`` (one label,
     the whole network). With `unit_costs` every designation costs 1 (to count them).
@@ -192,8 +192,10 @@ def _rules_hold(problem: UpgradeProblem, masks: Mapping[str, BoolArray]) -> bool
 def drop_redundant(
     problem: UpgradeProblem, upgrades: Mapping[str, Sequence[Hashable]]
 ) -> tuple[dict[str, tuple[Hashable, ...]], tuple[Hashable, ...]]:
-    """Remove designations that add no covered weight to any tier they provide and that no
-    minimum needs, one at a time (tier order, then site order).
+    """Remove designations that add no covered weight and that no minimum needs.
+
+    A designation is redundant when it adds no covered weight to any tier it provides and no
+    minimum needs it; they are removed one at a time (tier order, then site order).
 
     The coverage objective is unchanged, so an optimal plan stays optimal; people already
     within the standard may travel further (the objective does not value that).

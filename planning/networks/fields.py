@@ -83,7 +83,7 @@ class SpecialtyField:
 
 
 def general_care(facilities: pd.DataFrame) -> NDArray[np.bool_]:
-    """The ``general_care`` flag as booleans (the CSV stores text)."""
+    """Return the ``general_care`` flag as booleans (the CSV stores text)."""
     if "general_care" not in facilities.columns:
         return np.ones(len(facilities), dtype=np.bool_)
     flag = facilities["general_care"].astype(str).str.strip().str.lower()

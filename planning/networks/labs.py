@@ -131,6 +131,7 @@ class LabNetworkSpec:
     levels: tuple[NetworkTier, ...] = DEFAULT_LAB_LEVELS
 
     def __post_init__(self) -> None:
+        """Check the levels: at least one, distinct names, each serving only known levels."""
         names = [level.name for level in self.levels]
         problems = []
         if not names:

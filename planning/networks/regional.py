@@ -99,7 +99,7 @@ class RegionalRules:
     exclude: tuple[str, ...] = ()
 
     def centres_in(self, region: str) -> int:
-        """Number of centres per field in `region`."""
+        """Return the number of centres per field in `region`."""
         if isinstance(self.centres, Mapping):
             return int(self.centres.get(region, 1))
         return int(self.centres)
@@ -147,8 +147,11 @@ class RegionalResult:
         return str(worst_status(statuses)) if statuses else str(Status.OPTIMAL)
 
     def summary(self) -> dict[str, Any]:
-        """JSON-friendly summary: rules, regions, and per region and field the centres and
-        metrics (minutes rounded to 0.1, shares to 0.0001)."""
+        """Return a JSON-friendly summary: rules, regions, and centres and metrics.
+
+        Centres and metrics are given per region and field (minutes rounded to 0.1, shares to
+        0.0001).
+        """
         results = []
         for row in self.metrics.to_dict("records"):
             mine = self.centres[
@@ -218,7 +221,10 @@ def _check(rules: RegionalRules, demand: pd.DataFrame, sites: pd.DataFrame) -> N
 
 
 def _require_problems(rules: RegionalRules, sites: pd.DataFrame) -> list[str]:
-    """Required hospitals must be candidates and eligible for their field."""
+    """Check the required hospitals: they must be candidates and eligible for their field.
+
+    Returns one message per problem (unknown fields included); empty when all is well.
+    """
     problems: list[str] = []
     unknown = sorted(set(rules.require) - {f.code for f in rules.fields})
     if unknown:
@@ -238,8 +244,13 @@ def _require_problems(rules: RegionalRules, sites: pd.DataFrame) -> list[str]:
 def _representatives(
     minutes: NDArray[np.float64], priority: NDArray[np.intp]
 ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """Candidates in `priority` order with identical columns merged: (representative
-    positions, group of every candidate)."""
+    """Merge candidates with identical columns, in `priority` order.
+
+    Returns
+    -------
+    tuple of arrays
+        The representative positions, and the group of every candidate.
+    """
     ordered = minutes[:, priority]
     _, first, inverse = np.unique(ordered.T, axis=0, return_index=True, return_inverse=True)
     rank = np.argsort(first, kind="stable")  # groups in order of their first member

@@ -96,6 +96,7 @@ class RegionMap:
     reasons: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        """Check every region name is non-empty and every anchor lies in its own region."""
         problems = [
             f"city {code!r} has an empty region name"
             for code, region in self.regions.items()
@@ -136,8 +137,10 @@ class RegionMap:
         return tuple(self.regions[c] for c in codes)
 
     def override(self, changes: Mapping[str, str]) -> RegionMap:
-        """A copy with cities moved: keys are codes, Chinese names (with or without 市) or
-        English names of Liaoning's cities; values are region names (new ones allowed).
+        """Return a copy with cities moved to other regions.
+
+        Keys of `changes` are codes, Chinese names (with or without 市) or English names of
+        Liaoning's cities; values are region names (new ones allowed).
 
         An anchor whose city leaves its region is dropped.
         """

@@ -170,8 +170,11 @@ class NetworkResult:
         return pd.concat(frames, ignore_index=True)
 
     def summary(self) -> dict[str, Any]:
-        """JSON-friendly summary: status, designations, metrics before/after per key (with
-        the worst city), the settings used. Non-finite numbers become None."""
+        """Return a JSON-friendly summary of the designation.
+
+        Status, designations, metrics before/after per key (with the worst city), the
+        settings used. Non-finite numbers become None.
+        """
         cities = self.city_table()
         keys: dict[str, Any] = {}
         for key in self.after:

@@ -312,7 +312,7 @@ def _readiness(rules: SpecialtyRules, hospitals: pd.DataFrame) -> np.ndarray[Any
 def build_allocation(
     world: Dataset, times: TravelTimes, rules: SpecialtyRules
 ) -> tuple[AllocationProblem, pd.DataFrame]:
-    """The `AllocationProblem` of `rules` on `world`, and the hospital table in its order.
+    """Build the `AllocationProblem` of `rules` on `world`, and the hospital table in its order.
 
     Raises
     ------
@@ -414,8 +414,11 @@ class SpecialtyResult:
         return [lv.name for lv in self.rules.levels]
 
     def designations_table(self) -> pd.DataFrame:
-        """One row per designation: facility_id, name_zh, name_en, tier, city_code, city,
-        region, county_code, field, field_zh, level (highest level first)."""
+        """Return one row per designation, highest level first.
+
+        Columns: facility_id, name_zh, name_en, tier, city_code, city, region, county_code,
+        field, field_zh, level.
+        """
         rows = pd.DataFrame(
             [(str(d.hospital), str(d.specialty), d.level) for d in self.allocation.designations],
             columns=["facility_id", "field", "level"],
@@ -469,8 +472,11 @@ class SpecialtyResult:
         return counts
 
     def reach(self) -> pd.DataFrame:
-        """People reaching every field at every level within the level's standard: field,
-        level, standard_minutes, population (the field's demand weight), reached, share."""
+        """Return the people reaching every field at every level within the level's standard.
+
+        Columns: field, level, standard_minutes, population (the field's demand weight),
+        reached, share.
+        """
         population = self.problem.population
         rows = []
         for f in self.rules.fields:
@@ -490,8 +496,11 @@ class SpecialtyResult:
         return pd.DataFrame(rows)
 
     def summary(self) -> dict[str, Any]:
-        """JSON-friendly summary: status, runtime, quotas, designations per level, city,
-        region and field, and the reach table (people rounded, shares to 0.0001)."""
+        """Return a JSON-friendly summary of the allocation.
+
+        Status, runtime, quotas, designations per level, city, region and field, and the
+        reach table (people rounded, shares to 0.0001).
+        """
         a = self.allocation
         reach = self.reach()
         return {

@@ -131,6 +131,7 @@ class NetworkTier:
     source: str = ""
 
     def __post_init__(self) -> None:
+        """Check the settings (one `NetworkSpecError` naming every problem)."""
         problems = []
         if not self.standard_minutes > 0:
             problems.append(f"standard_minutes must be > 0, got {self.standard_minutes!r}")
@@ -221,8 +222,11 @@ def demand_weight(demand: pd.DataFrame, weights: Mapping[str, float]) -> FloatAr
 
 
 def upgraded_ids(upgraded: Iterable[str] | pd.DataFrame) -> set[str]:
-    """Facility ids at county_3a level: ids as given, or the rows of a
-    `PlanResult.facility_status()` frame whose ``plan_tier`` is ``county_3a``."""
+    """Return the facility ids at county_3a level.
+
+    `upgraded` is the ids themselves, or a `PlanResult.facility_status()` frame whose rows
+    with ``plan_tier`` ``county_3a`` are taken.
+    """
     if isinstance(upgraded, pd.DataFrame):
         if not {"facility_id", "plan_tier"} <= set(upgraded.columns):
             msg = (
@@ -314,7 +318,7 @@ def site_groups(world: Dataset, frame: pd.DataFrame) -> dict[str, NDArray[Any]]:
 def subset_minutes(
     times: TravelTimes, demand_ids: list[str], facility_ids: list[str], what: str
 ) -> sp.csr_array:
-    """``times`` restricted to the given rows and columns, in that order.
+    """Restrict ``times`` to the given rows and columns, in that order.
 
     Raises
     ------

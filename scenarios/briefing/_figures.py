@@ -46,7 +46,7 @@ Row = dict[str, Any]
 
 
 def _value(value: Any) -> str:
-    """A raw value for the ``data-value`` attribute (tests and scripts read it back)."""
+    """Format a raw value for the ``data-value`` attribute (tests and scripts read it back)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -243,7 +243,7 @@ def overall_rows(summary: Mapping[str, Any], language: str) -> list[Row]:
 def upgrade_rows(
     summary: Mapping[str, Any], counties: Counties, language: str, *, top: int
 ) -> tuple[list[Row], int, bool]:
-    """The `top` upgrades by year, then newly covered people (ties by facility id).
+    """Return the `top` upgrades by year, then newly covered people (ties by facility id).
 
     Returns
     -------
@@ -349,7 +349,7 @@ class Source:
 
 
 def sources(summary: Mapping[str, Any], language: str) -> tuple[list[Source], str]:
-    """The dataset's sources with their CC BY / ODbL attributions, or a pointer for others."""
+    """Return the dataset's sources with their CC BY / ODbL attributions, or a pointer."""
     dataset = str(summary.get("data", {}).get("dataset", ""))
     if dataset == "liaoning":
         return [Source(*row) for row in SOURCES[language]], ""

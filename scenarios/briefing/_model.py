@@ -53,7 +53,7 @@ _COUNT_RULES = (
 
 
 def number(value: Any) -> float:
-    """A JSON number as float; null (NaN or infinite when written) as NaN."""
+    """Read a JSON number as float; null (NaN or infinite when written) as NaN."""
     return math.nan if value is None else float(value)
 
 
@@ -62,7 +62,7 @@ def _tier_settings(settings: Mapping[str, Any], tier: str) -> Mapping[str, Any]:
 
 
 def standard_minutes(summary: Mapping[str, Any], tier: str) -> float:
-    """The travel standard of `tier` in the run (its metrics, else settings or default)."""
+    """Return the travel standard of `tier` in the run (metrics, else settings or default)."""
     metrics = summary["plan"]["tiers"].get(tier, {}).get("after", {})
     value = metrics.get("standard_minutes")
     if value is not None:
@@ -80,7 +80,7 @@ def _unit_cost(settings: Mapping[str, Any], tier: str) -> float | None:
 
 
 def plan_tiers(summary: Mapping[str, Any]) -> list[str]:
-    """The planned tiers in the scenario's order (``summary.json`` sorts its keys)."""
+    """Return the planned tiers in the scenario's order (``summary.json`` sorts its keys)."""
     planned = summary["plan"]["tiers"]
     ordered = [t for t in summary["scenario"]["settings"].get("tiers", ()) if t in planned]
     return ordered + sorted(t for t in planned if t not in ordered)
@@ -107,8 +107,10 @@ def status_text(
 
 
 def plan_status_text(plan: Mapping[str, Any], language: str) -> str:
-    """`status_text` of a ``summary.json`` plan (status, gap, and its message for a time
-    limit)."""
+    """Return the `status_text` of a ``summary.json`` plan.
+
+    It reads the status, the gap, and the plan's message for a time limit.
+    """
     gap = plan.get("gap")
     return status_text(
         str(plan.get("status")),
@@ -129,7 +131,7 @@ def join_words(parts: list[str], language: str) -> str:
 
 
 def _rules(settings: Mapping[str, Any], language: str) -> list[str]:
-    """The rules switched on, one line each, in a fixed order."""
+    """Return the rules switched on, one line each, in a fixed order."""
     lines: list[str] = []
     for tier in settings.get("tiers", ()):
         own = _tier_settings(settings, tier)
@@ -169,7 +171,7 @@ def _county_types(types: Any, language: str) -> str:
 
 
 def scenario_lines(summary: Mapping[str, Any], language: str) -> tuple[list[str], list[str]]:
-    """The scenario in words: objective, budget, phasing, tiers, demand, travel; and the rules.
+    """Describe the scenario: objective, budget, phasing, tiers, demand, travel; the rules.
 
     Returns
     -------

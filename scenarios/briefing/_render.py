@@ -128,7 +128,7 @@ def _weasyprint() -> Any:
 
 
 def layout(html: str) -> Any:
-    """The page layout of `html` (a ``weasyprint.Document``; ``len(doc.pages)`` pages).
+    """Lay out `html` as pages (a ``weasyprint.Document``; ``len(doc.pages)`` pages).
 
     Fonts are looked up in a font configuration of its own (`font_configuration`), so the
     PDF names them the same way under every locale.
@@ -138,7 +138,7 @@ def layout(html: str) -> Any:
 
 
 def font_configuration() -> Any:
-    """A WeasyPrint ``FontConfiguration`` that names our fonts by their English family names.
+    """Make a WeasyPrint ``FontConfiguration`` naming our fonts by their English family names.
 
     Fontconfig orders a font's family names by the language of the process locale (read once
     from ``LC_ALL``/``LC_CTYPE``/``LANG``), and WeasyPrint names the embedded fonts after the
@@ -171,7 +171,7 @@ def font_configuration() -> Any:
 
 
 def pdf_bytes(html: str, document: Any | None = None) -> bytes:
-    """The PDF of a briefing page: A4, fonts subset and embedded, deterministic bytes.
+    """Render the PDF of a briefing page: A4, fonts subset and embedded, deterministic bytes.
 
     WeasyPrint writes no creation or modification date unless the page has
     ``dcterms.created``/``dcterms.modified`` meta tags (ours have none), names itself as the
@@ -209,7 +209,7 @@ def briefing_names(language: str, *, pdf: bool = True) -> list[str]:
 
 
 def package_version() -> str:
-    """The installed healthplan version."""
+    """Return the installed healthplan version."""
     try:
         return version("healthplan")
     except PackageNotFoundError:  # pragma: no cover - source tree

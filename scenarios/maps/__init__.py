@@ -99,7 +99,7 @@ def plan_map(
     tianditu_key: str = "",
     network_source: str | None = None,
 ) -> folium.Map:
-    """The map of one plan for one tier.
+    """Draw the map of one plan for one tier.
 
     Layers: county coverage choropleth, county and city boundaries, allocation lines
     (township -> serving facility), townships sized by population and coloured by travel time

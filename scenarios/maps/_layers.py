@@ -130,8 +130,10 @@ def base_layers(world: Dataset, frame: MapFrame) -> Base:
 
 
 def new_map(base: Base, *, title: str) -> folium.Map:
-    """An empty, tile-less map fitted to the boundaries (at once, not animated), with scale bar
-    and page style."""
+    """Make an empty, tile-less map with scale bar and page style.
+
+    It is fitted to the boundaries at once (not animated).
+    """
     (south, west), (north, east) = base.bounds
     m = folium.Map(
         location=[(south + north) / 2.0, (west + east) / 2.0],
@@ -234,12 +236,12 @@ def legend_html(sections: Sequence[tuple[str, Sequence[str]]], notes: Sequence[s
 
 
 def swatch(color: str, label: str, *, opacity: float = 0.6) -> str:
-    """A rectangle filled like a choropleth class (same opacity) and its (escaped) label."""
+    """Draw a rectangle filled like a choropleth class (same opacity) and its (escaped) label."""
     return f'<span class="hp-sw" style="background:{color};opacity:{opacity:g}"></span>{label}'
 
 
 def dot(label: str, *, fill: str, color: str, radius: float, weight: float = 1.0) -> str:
-    """A circle like the map's circle markers and its (escaped) label."""
+    """Draw a circle like the map's circle markers and its (escaped) label."""
     size = round(2 * radius + weight, 1)
     background = "transparent" if fill == "none" else fill
     return (
@@ -249,7 +251,7 @@ def dot(label: str, *, fill: str, color: str, radius: float, weight: float = 1.0
 
 
 def column_or(frame: pd.DataFrame, column: str, default: object) -> pd.Series[Any]:
-    """A column of `frame`, or a constant Series on its index when the column is missing."""
+    """Return a column of `frame`, or a constant Series on its index if it is missing."""
     if column in frame:
         return frame[column]
     return pd.Series([default] * len(frame), index=frame.index, dtype=object)
