@@ -111,7 +111,20 @@ def _site_frame(world: Dataset) -> pd.DataFrame:
 
 
 def build_problem(world: Dataset, times: TravelTimes, rules: PlanningRules) -> UpgradeProblem:
-    """Build the `UpgradeProblem` of `rules` on `world` with the travel times `times`."""
+    """Build the `UpgradeProblem` of `rules` on `world` with the travel times `times`.
+
+    Demand and site groupings: ``county``, ``city`` and ``county_area`` (a city's urban
+    districts as one area, see the every-county rule).
+
+    Parameters
+    ----------
+    world
+        The planning world.
+    times
+        Demand × facility travel times covering the world (e.g. ``world.travel_times()``).
+    rules
+        The planning rules: tiers, standards, costs and balance rules.
+    """
     sites = _site_frame(world)
     demand = world.demand.reset_index(drop=True)
     minutes = times.subset(
@@ -405,6 +418,35 @@ def plan_upgrades(
     Travel times are computed (and cached) on the world's graph unless `times` is given;
     demand that reaches no provider within `cutoff_minutes` counts at the cutoff in the
     median and minmax objectives.
+
+    Parameters
+    ----------
+    world
+        The planning world (`geodata.load_dataset`).
+    rules
+        The planning rules; default `PlanningRules()` (the defaults of
+        `planning.defaults`).
+    objective
+        One of `optimizer.upgrade.UPGRADE_OBJECTIVES`.
+    budget_cny
+        Budget shared by all tiers, in CNY.
+    yearly_budgets_cny
+        Budget of each plan year, in CNY: turns on phasing.
+    carry_over
+        With phasing, unspent money carries to later years.
+    equity_group
+        ``"county"``, ``"city"`` or ``"county_area"``: the grouping whose worst-off member
+        the ``equity``/``lexicographic`` objectives lift.
+    times
+        Demand × facility travel times; default computed on `graph` with `cutoff_minutes`.
+    graph
+        Road graph for the default travel times; default the world's.
+    cutoff_minutes
+        Cutoff of the default travel times (ignored when `times` is given; its own cutoff
+        counts then).
+    solver, time_limit_s, mip_gap
+        Passed to `optimizer.upgrade.solve_upgrades` (``solver``, ``time_limit``,
+        ``mip_gap``).
     """
     rules = rules or PlanningRules()
     if times is None:

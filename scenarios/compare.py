@@ -243,6 +243,8 @@ def compare_runs(
         Result folders of ``healthplan run``; the first is the reference.
     out
         The comparison folder (must not exist unless `force`).
+    force
+        Replace an existing `out` (only once the new folder is complete).
     tier
         Tier drawn on the difference maps (default: township_central if planned).
     maps
@@ -255,7 +257,7 @@ def compare_runs(
     ------
     CompareError
         Fewer than two folders, a folder that is not a run, runs of different datasets.
-    scenarios._atomic.OutputExistsError
+    scenarios.rundir.OutputExistsError
         If `out` exists and `force` is false.
     """
     if len(folders) < 2:

@@ -52,11 +52,28 @@ def sweep_budgets(
 ) -> Sweep:
     """Solve `scenario` once per budget (replacing its ``budget_cny``) and write `out`.
 
+    Parameters
+    ----------
+    scenario
+        A scenario file, a preset name (``"baseline"``) or a loaded scenario.
+    budgets_cny
+        The budgets to solve at, in CNY (repeats are solved once, in increasing order).
+    out
+        The sweep folder (see the module docstring); must not exist unless `force`.
+    force
+        Replace an existing `out` (only once the new folder is complete).
+    briefing
+        Also draw the trade-off chart and write the briefings.
+    progress
+        Called with a short line before each step (the CLI prints it on stderr).
+
     Raises
     ------
     ScenarioError
         For a bad scenario, no budgets, a negative budget, or a phased scenario (a sweep
         varies one total budget; sweep yearly budgets by writing one scenario per variant).
+    scenarios.rundir.OutputExistsError
+        If `out` exists and `force` is false.
     """
     folder = check_target(out, force=force)
     prepared = prepare(scenario, progress=progress)

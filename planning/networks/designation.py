@@ -108,7 +108,31 @@ def build_network_problem(
     """Build the `UpgradeProblem` of `tiers` on `world`: one tier each, designations as upgrades.
 
     Site and demand groupings: ``city``, ``county``, ``county_area`` and ``all`` (one label,
-    the whole network). With `unit_costs` every designation costs 1 (to count them).
+    the whole network).
+
+    Parameters
+    ----------
+    world
+        The planning world.
+    tiers
+        The network's tiers.
+    times
+        Demand × facility travel times covering the world, with a cutoff of at least the
+        largest standard.
+    existing
+        Tier name → facility ids already designated (open at no cost; a site of a tier also
+        provides the tiers it serves).
+    upgraded, eligible
+        Capability restrictions, see `eligible_sites`.
+    unit_costs
+        Every designation costs 1 instead of the tier's ``designation_cost_cny`` (to count
+        them).
+
+    Raises
+    ------
+    NetworkSpecError
+        For no tiers, tiers that repeat or serve unknown tiers, a standard beyond the cutoff
+        of `times`, unknown tiers or ids in `existing`, or `times` of another world.
     """
     _check_tiers(tiers, times)
     sites = pd.DataFrame(world.facilities.drop(columns="geometry")).reset_index(drop=True)

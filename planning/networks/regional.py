@@ -281,8 +281,10 @@ def plan_regional_centres(
         `RegionalRules`; default: eight fields, four regions, one centre each.
     times
         Travel times; default computed (and cached) on the world's graph with
-        `cutoff_minutes`. Regions are large: 480 min keeps every Liaoning pair inside one
-        region within the cutoff on the shipped roads.
+        `cutoff_minutes`.
+    cutoff_minutes
+        Cutoff of the default travel times. Regions are large: 480 min keeps every Liaoning
+        pair inside one region within the cutoff on the shipped roads.
     solver, time_limit_s, mip_gap
         Passed to `optimizer.solve` for every p-median.
 

@@ -314,6 +314,16 @@ def build_allocation(
 ) -> tuple[AllocationProblem, pd.DataFrame]:
     """Build the `AllocationProblem` of `rules` on `world`, and the hospital table in its order.
 
+    Parameters
+    ----------
+    world
+        The planning world.
+    times
+        Demand × facility travel times covering the world, with a cutoff of at least the
+        largest level standard.
+    rules
+        The allocation rules.
+
     Raises
     ------
     ValueError
@@ -566,8 +576,10 @@ def allocate_specialties(
     rules
         `SpecialtyRules`; default: the "3223" quotas, 20 fields, the default balance rules.
     times
-        Travel times; default computed (and cached) with `cutoff_minutes`, which defaults to
-        the largest level standard.
+        Travel times; default computed (and cached) on the world's graph with
+        `cutoff_minutes`.
+    cutoff_minutes
+        Cutoff of the default travel times; default the largest level standard.
     solver, time_limit_s, mip_gap
         Passed to `optimizer.allocation.solve_allocation`.
 

@@ -177,6 +177,15 @@ class NetworkTier:
 def spec_from_dict(kind: type[Any], data: Mapping[str, Any], source: str) -> Any:
     """Validate `data` (a parsed TOML table) into the spec dataclass `kind`.
 
+    Parameters
+    ----------
+    kind
+        The spec dataclass (`NetworkTier`, `LabNetworkSpec`, ...).
+    data
+        The settings; unknown keys are errors.
+    source
+        Where `data` comes from, named first in the error message.
+
     Raises
     ------
     NetworkSpecError
@@ -319,6 +328,15 @@ def subset_minutes(
     times: TravelTimes, demand_ids: list[str], facility_ids: list[str], what: str
 ) -> sp.csr_array:
     """Restrict ``times`` to the given rows and columns, in that order.
+
+    Parameters
+    ----------
+    times
+        The travel times.
+    demand_ids, facility_ids
+        The rows and the columns to keep, in the order wanted.
+    what
+        What `times` are, as the error message names them (e.g. ``"travel times"``).
 
     Raises
     ------
