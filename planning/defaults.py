@@ -55,7 +55,7 @@ class TierRule:
 
 
 def _serves(tier: str) -> tuple[str, ...]:
-    """The other planned tiers an upgrade to `tier` also provides (`geodata.tiers`)."""
+    """Return the other planned tiers an upgrade to `tier` also provides (`geodata.tiers`)."""
     return tuple(t for t in CATALOGUE[tier].provides if t != tier)
 
 
