@@ -320,7 +320,10 @@ def _presets() -> list[str]:
 
 
 def _is_bare_name(text: str) -> bool:
-    """Tell a preset name: no folder part, no ``.toml`` suffix (``baseline``, not ``./x``)."""
+    """Tell whether `text` is a preset name: no folder part and no ``.toml`` suffix.
+
+    ``baseline`` is one, ``./baseline`` is not.
+    """
     separators = {"/", "\\", os.sep, os.altsep or os.sep}
     return (
         text not in ("", ".", "..")

@@ -349,7 +349,7 @@ class Source:
 
 
 def sources(summary: Mapping[str, Any], language: str) -> tuple[list[Source], str]:
-    """Return the dataset's sources with their CC BY / ODbL attributions, or a pointer."""
+    """List the dataset's sources with their CC BY / ODbL attributions, or a pointer for others."""
     dataset = str(summary.get("data", {}).get("dataset", ""))
     if dataset == "liaoning":
         return [Source(*row) for row in SOURCES[language]], ""
