@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from geodata.dataset import Dataset
     from geodata.travel import TravelTimes
+    from planning.upgrades import PlanningRules
 
 __all__ = [
     "Prepared",
@@ -58,6 +59,8 @@ class Prepared:
     graph: nx.MultiDiGraph[Any]
     times: TravelTimes
     seconds: dict[str, float] = field(default_factory=dict)
+    #: The planning rules of an upgrade scenario, converted once (None for other kinds).
+    rules: PlanningRules | None = None
 
 
 def quiet(_: str) -> None:
@@ -80,15 +83,18 @@ def prepare(scenario: str | Path | ResolvedScenario, *, progress: Progress = qui
     progress(f"loading dataset {s.dataset}")
     world = geodata.load_dataset(s.dataset, facilities=s.facilities)
     check_against_world(resolved, world)
-    if s.kind == "upgrade":
-        check_tiers(resolved, world)
+    rules = to_planning_rules(s) if s.kind == "upgrade" else None
+    if rules is not None:
+        check_tiers(resolved, world, rules)
     seconds["load_s"] = time.perf_counter() - start
     start = time.perf_counter()
     progress("building the road graph and travel times")
     graph = world.graph(speeds_kph=speeds_kph(s) if s.travel.speed_factor else None)
     times = world.travel_times(graph=graph, cutoff_minutes=s.travel.cutoff_minutes)
     seconds["travel_s"] = time.perf_counter() - start
-    return Prepared(resolved=resolved, world=world, graph=graph, times=times, seconds=seconds)
+    return Prepared(
+        resolved=resolved, world=world, graph=graph, times=times, seconds=seconds, rules=rules
+    )
 
 
 def run_inputs(prepared: Prepared) -> tuple[Path, ...]:
@@ -106,9 +112,18 @@ def run_inputs(prepared: Prepared) -> tuple[Path, ...]:
     return tuple(paths)
 
 
-def check_tiers(resolved: ResolvedScenario, world: Dataset) -> None:
-    """Every planned tier needs candidates in the facility table."""
-    rules = to_planning_rules(resolved.scenario)
+def check_tiers(resolved: ResolvedScenario, world: Dataset, rules: PlanningRules) -> None:
+    """Check that every planned tier has candidates in the facility table.
+
+    Parameters
+    ----------
+    resolved
+        The scenario (for the file to name).
+    world
+        Its dataset.
+    rules
+        Its planning rules (`scenarios.scenario.to_planning_rules`).
+    """
     tiers = set(world.facilities["tier"].astype(str))
     for name in rules.tiers:
         if not tiers & set(rules.rule(name).candidates):

@@ -59,6 +59,9 @@ _ARGS: Final = (
 _LOCALE: Final = "en-US"
 _TIMEZONE: Final = "UTC"
 _BROWSER_ENV: Final = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TZ": "UTC"}
+#: Chromium puts its singleton socket in a folder under ``TMPDIR``; a Unix socket path has at
+#: most 107 bytes, so a long ``TMPDIR`` (pytest's under xdist, say) stops it at start-up.
+_LONGEST_TMPDIR: Final = 48
 #: Profile folders: ``healthplan-chromium-<pid of the exporting process>-<random>``.
 _PROFILE_PREFIX: Final = "healthplan-chromium-"
 _PROFILE_PATTERN: Final = re.compile(rf"^{_PROFILE_PREFIX}(\d+)-")
@@ -151,7 +154,7 @@ def export_png(
                 executable_path=str(CHROMIUM),
                 headless=True,
                 args=list(_ARGS),
-                env={**os.environ, **_BROWSER_ENV},
+                env=_browser_env(),
                 locale=_LOCALE,
                 timezone_id=_TIMEZONE,
                 viewport={"width": width, "height": height},
@@ -182,6 +185,14 @@ def export_png(
     finally:
         _remove_profile(profile)
     return target
+
+
+def _browser_env() -> dict[str, str | float | bool]:
+    """Return the browser's environment: fixed locale and time zone, a short ``TMPDIR``."""
+    env: dict[str, str | float | bool] = {**os.environ, **_BROWSER_ENV}
+    if len(tempfile.gettempdir()) > _LONGEST_TMPDIR and Path("/tmp").is_dir():
+        env["TMPDIR"] = "/tmp"
+    return env
 
 
 @contextlib.contextmanager

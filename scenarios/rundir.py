@@ -61,6 +61,7 @@ __all__ = [
     "OutputExistsError",
     "RunFolderError",
     "atomic_folder",
+    "canonical",
     "check_target",
     "committed",
     "interrupt_requested",
@@ -111,9 +112,11 @@ class OutputError(ScenariosError, OSError):
         super().__init__(" ".join(f"{path}: {problem} - {fix}".splitlines()))
 
     def __str__(self) -> str:
+        """Return the one-line message."""
         return str(self.args[0])
 
     def __reduce__(self) -> tuple[type[OutputError], tuple[str, str, str]]:
+        """Pickle with the constructor's arguments (`args` holds only the message)."""
         return type(self), (self.path, self.problem, self.fix)
 
 
@@ -134,6 +137,7 @@ class OutputExistsError(OutputError, FileExistsError):
         )
 
     def __reduce__(self) -> tuple[type[OutputError], tuple[str, str, str]]:
+        """Pickle as an `OutputError` with the same path, problem and fix."""
         return OutputError, (self.path, self.problem, self.fix)
 
 
@@ -148,7 +152,7 @@ def interrupt_requested() -> bool:
 
 
 def committed() -> tuple[Path, ...]:
-    """The folders this process has swapped into place so far."""
+    """Return the folders this process has swapped into place so far."""
     return tuple(_COMMITTED)
 
 
@@ -160,7 +164,7 @@ def _healthplan_version() -> str:
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:
-    """The manifest of `folder`, or None when it has none (or an unreadable one)."""
+    """Read the manifest of `folder`; None when it has none (or an unreadable one)."""
     try:
         data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -171,7 +175,7 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
 
 
 def _within(path: Path, folder: Path) -> bool:
-    """True if `path` is `folder` or lies inside it."""
+    """Tell whether `path` is `folder` or lies inside it."""
     return path == folder or folder in path.parents
 
 
@@ -266,8 +270,11 @@ def _alive(pid: int) -> bool:
 
 
 def recover(target: Path) -> None:
-    """Tidy what killed runs left beside `target`: put back an old folder set aside if the
-    target is missing, remove the work folders of processes that no longer exist."""
+    """Tidy what killed runs left beside `target`.
+
+    An old folder set aside is put back if the target is missing; the work folders of
+    processes that no longer exist are removed.
+    """
     if not target.parent.is_dir():
         return
     stale = []
@@ -438,15 +445,41 @@ def rounded(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """`frame` as UTF-8 CSV without the index, floats rounded (`rounded`), ``\\n`` line ends."""
+    r"""Write `frame` as UTF-8 CSV: no index, floats rounded (`rounded`), ``\n`` line ends."""
     rounded(frame).to_csv(path, index=False, lineterminator="\n")
 
 
+def canonical(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Return `payload` exactly as `read_summary` would after `write_json`.
+
+    That is JSON types with keys sorted: what readers in memory see, without a round trip
+    through the disk.
+    """
+    result: dict[str, Any] = json.loads(
+        json.dumps(jsonable(payload), ensure_ascii=False, sort_keys=True)
+    )
+    return result
+
+
 def write_summary(work: Path, summary: dict[str, Any], *, also: Iterable[str] = ()) -> None:
-    """Write ``summary.json`` into the work folder `work`, with ``files``: every file of the
-    folder, the names in `also` (written after it, e.g. briefings), itself and ``timing.json``.
+    """Write ``summary.json`` into the work folder `work`, with the list of its ``files``.
 
     Every run kind calls it; ``summary["kind"]`` must be one of `RUN_KINDS`.
+
+    Parameters
+    ----------
+    work
+        The work folder of the run, holding what was written so far.
+    summary
+        The summary. Its ``files`` key is set here, in place: every file of the folder, the
+        names in `also`, ``summary.json`` itself and ``timing.json``.
+    also
+        Names of files written after the summary (e.g. briefings).
+
+    Raises
+    ------
+    ValueError
+        If ``summary["kind"]`` is not one of `RUN_KINDS`.
     """
     if summary.get("kind") not in RUN_KINDS:
         msg = f"summary kind {summary.get('kind')!r} is not one of {RUN_KINDS}"
@@ -456,8 +489,17 @@ def write_summary(work: Path, summary: dict[str, Any], *, also: Iterable[str] = 
 
 
 def write_timing(work: Path, seconds: Mapping[str, Any], *, wall: float) -> dict[str, Any]:
-    """Write ``timing.json`` (`seconds` rounded to milliseconds, and ``total_s`` since the
-    `time.perf_counter` reading `wall`) into `work`; return what was written."""
+    """Write ``timing.json`` into `work` and return what was written.
+
+    Parameters
+    ----------
+    work
+        The work folder of the run.
+    seconds
+        Seconds per step (mappings of them allowed), written rounded to milliseconds.
+    wall
+        The `time.perf_counter` reading at the start: ``total_s`` is the time since.
+    """
 
     def ms(value: Any) -> Any:
         if isinstance(value, Mapping):
@@ -471,7 +513,7 @@ def write_timing(work: Path, seconds: Mapping[str, Any], *, wall: float) -> dict
 
 
 def read_summary(folder: str | Path) -> dict[str, Any]:
-    """The ``summary.json`` of the result folder `folder`, checked to be a JSON object.
+    """Read the ``summary.json`` of the result folder `folder`, checked to be a JSON object.
 
     Raises
     ------

@@ -51,10 +51,11 @@ import pyogrio
 import pyogrio.errors
 
 from optimizer.upgrade import check_upgrades
-from planning.upgrades import PlanResult, build_problem, plan_upgrades
+from planning.upgrades import PlanningRules, PlanResult, build_problem, plan_upgrades
 from scenarios._centres_run import run_centres, solve_centres
 from scenarios._specialties_run import run_specialties, solve_specialties
 from scenarios.briefing import briefing_names, write_briefing
+from scenarios.briefing._run import Counties, Run
 from scenarios.inputs import (
     Prepared,
     Progress,
@@ -67,6 +68,7 @@ from scenarios.inputs import (
 from scenarios.maps import plan_map, save_map
 from scenarios.rundir import (
     atomic_folder,
+    canonical,
     check_target,
     jsonable,
     rounded,
@@ -78,7 +80,6 @@ from scenarios.rundir import (
 from scenarios.scenario import (
     ResolvedScenario,
     ScenarioError,
-    to_planning_rules,
 )
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ def run_scenario(
     ------
     ScenarioError
         Bad scenario, or rules no plan can satisfy (the message says which and how to fix it).
-    scenarios._atomic.OutputExistsError
+    scenarios.rundir.OutputExistsError
         If `out` exists and `force` is false.
     """
     given = Path(scenario) if isinstance(scenario, str | Path) else scenario.source_path
@@ -184,19 +185,33 @@ def run_scenario(
         write_summary(work, summary, also=briefings if briefing else ())
         if briefing:
             progress("writing briefings")
+            run = Run(
+                folder=work,
+                summary=canonical(summary),
+                counties=Counties.from_frame(result.county_table()),
+            )
             for language in ("zh", "en"):
-                write_briefing(work, language=language)
+                write_briefing(work, language=language, run=run)
         seconds = {**prepared.seconds, "solve_s": solve_s}
         seconds["solver_runtime_s"] = result.plan.runtime_s
         timing = write_timing(work, seconds, wall=wall)
     return RunResult(folder=folder, summary=summary, timing=timing, result=result)
 
 
+def upgrade_rules(prepared: Prepared) -> PlanningRules:
+    """Return the planning rules of an upgrade scenario (converted once, by `prepare`)."""
+    if prepared.rules is None:
+        msg = f"{prepared.resolved.source_path}: not an upgrade scenario"
+        raise TypeError(msg)
+    return prepared.rules
+
+
 def solve_plan(
     prepared: Prepared, *, strict: bool = True, progress: Progress = quiet
 ) -> PlanResult:
-    """Solve the upgrade scenario of `prepared` (what `run_scenario`, `validate_scenario`
-    and each case of a sweep do).
+    """Solve the upgrade scenario of `prepared`.
+
+    This is what `run_scenario`, `validate_scenario` and each case of a sweep do.
 
     Parameters
     ----------
@@ -216,7 +231,7 @@ def solve_plan(
     progress(f"solving ({s.objective}, {s.solver.name})")
     result = plan_upgrades(
         prepared.world,
-        to_planning_rules(s),
+        upgrade_rules(prepared),
         objective=s.objective,
         budget_cny=s.budget_cny,
         yearly_budgets_cny=list(s.yearly_budgets_cny) if s.yearly_budgets_cny else None,
@@ -237,7 +252,7 @@ _TIER_KEY = re.compile(r"tier (\w+): .*?(min_upgrades|max_upgrades|coverage|prov
 
 
 def infeasible_error(resolved: ResolvedScenario, reason: str) -> ScenarioError:
-    """A `ScenarioError` for rules no plan satisfies, naming the key most likely to change.
+    """Make a `ScenarioError` for rules no plan satisfies, naming the key most likely to change.
 
     The first reason decides: one about money names ``budget_cny``, else the tier rule it
     mentions.
@@ -297,7 +312,7 @@ def validate_scenario(
     s = prepared.resolved.scenario
     if s.kind == "upgrade":
         progress("checking the rules")
-        problem = build_problem(prepared.world, prepared.times, to_planning_rules(s))
+        problem = build_problem(prepared.world, prepared.times, upgrade_rules(prepared))
         reason = check_upgrades(problem, budget=s.budget_cny, yearly_budgets=s.yearly_budgets_cny)
         if reason:
             raise infeasible_error(prepared.resolved, reason)
@@ -330,7 +345,7 @@ def _raise_unsolved(resolved: ResolvedScenario, result: PlanResult) -> None:
 
 
 def build_summary(prepared: Prepared, result: PlanResult) -> dict[str, Any]:
-    """The ``summary.json`` contract (deterministic: no wall-clock times, no absolute paths).
+    """Build the ``summary.json`` contract (deterministic: no wall-clock times or absolute paths).
 
     The keys of `context_summary`, with ``plan`` (status, objective, gap, cost, budget,
     counts and metrics per tier before and after with the worst county's names; see
@@ -446,8 +461,23 @@ def _write_error(path: Path, error: Exception) -> OSError:
 def write_maps(
     result: PlanResult, folder: Path, *, tier: str, title: str, png: bool = True
 ) -> None:
-    """``map.html`` (Chinese), ``map_en.html`` (English) and, with `png`, their images
-    ``map.png`` and ``map_en.png`` (1600 x 1000)."""
+    """Write ``map.html`` (Chinese), ``map_en.html`` (English) and, with `png`, their images.
+
+    The images are ``map.png`` and ``map_en.png`` (1600 x 1000).
+
+    Parameters
+    ----------
+    result
+        The plan to draw.
+    folder
+        The folder the maps are written into.
+    tier
+        The tier drawn (one of the plan's tiers).
+    title
+        The title shown on both maps.
+    png
+        Also export the images (needs headless Chromium, see `scenarios.png.export_png`).
+    """
     for language, name in (("zh", "map.html"), ("en", "map_en.html")):
         m = plan_map(
             result.world,

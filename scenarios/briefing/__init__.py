@@ -100,6 +100,7 @@ def write_briefing(
     language: str = "zh",
     pdf: bool = True,
     top: int = TOP_UPGRADES,
+    run: Run | None = None,
 ) -> list[Path]:
     """Write the briefing of one run into its folder.
 
@@ -114,6 +115,9 @@ def write_briefing(
         Also write the PDF (WeasyPrint).
     top
         Upgrades listed at most (fewer if page 2 would overflow); the rest are counted.
+    run
+        The run's summary and county shares in memory (what `scenarios.runner` passes while
+        it writes the folder); None reads them from `run_dir`.
 
     Returns
     -------
@@ -123,12 +127,13 @@ def write_briefing(
     Raises
     ------
     FileNotFoundError
-        If `run_dir` has no ``summary.json``.
+        If `run` is None and `run_dir` has no ``summary.json``.
     BriefingError
         If WeasyPrint or Pango is missing (the layout needs them, even with ``pdf=False``).
     """
     check_language(language)
-    run = load_run(run_dir)
+    if run is None:
+        run = load_run(run_dir)
     summary = run.summary
     scenario = summary["scenario"]
     lines, rules = scenario_lines(summary, language)

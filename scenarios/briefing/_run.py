@@ -8,13 +8,16 @@ A run folder is written by `scenarios.runner.run_scenario`; a briefing needs onl
 from __future__ import annotations
 
 import csv
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scenarios.rundir import read_summary
+import pandas as pd
+
+from scenarios.rundir import read_summary, rounded
 
 __all__ = ["Counties", "Run", "load_run", "map_png"]
 
@@ -49,6 +52,23 @@ class Counties:
                     shares.setdefault(column, {})[row["county_code"]] = float(value)
         return cls(names=names, shares=shares)
 
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> Counties:
+        """Read the county table of a plan in memory, as ``counties.csv`` holds it.
+
+        Floats are rounded as `scenarios.rundir.write_csv` rounds them.
+        """
+        rows = rounded(frame).to_dict(orient="records")
+        names = {
+            str(r["county_code"]): (_text(r.get("name_zh")), _text(r.get("name_en"))) for r in rows
+        }
+        shares: dict[str, dict[str, float]] = {}
+        for row in rows:
+            for column, value in row.items():
+                if "_share_" in str(column) and not pd.isna(value):
+                    shares.setdefault(str(column), {})[str(row["county_code"])] = float(value)
+        return cls(names=names, shares=shares)
+
     def name(self, code: Any, language: str) -> str:
         """Name of a county code in `language` (the code itself when unknown)."""
         if code is None:
@@ -74,6 +94,10 @@ class Run:
     counties: Counties
 
 
+def _text(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
 def load_run(run_dir: str | os.PathLike[str]) -> Run:
     """Read ``summary.json`` and ``counties.csv`` of `run_dir`.
 
@@ -93,7 +117,7 @@ def load_run(run_dir: str | os.PathLike[str]) -> Run:
 
 
 def map_png(folder: Path, language: str) -> Path | None:
-    """The map image of a run: ``map_<language>.png`` if present (not for zh), else ``map.png``."""
+    """Find the map image of a run: ``map_<language>.png`` if present (not zh), else ``map.png``."""
     own = folder / f"map_{language}.png"
     if language != "zh" and own.is_file():
         return own
