@@ -18,15 +18,15 @@ from numpy.typing import NDArray
 from optimizer.chain import ChainPlan, ChainProblem, ChainTimes, evaluate_chain, solve_chain
 from optimizer.metrics import tier_metrics
 from optimizer.result import DEFAULT_MIP_GAP
-from planning.networks.report import NetworkResult
-from planning.networks.tiers import (
+from planning.networks.levels import (
+    NetworkLevel,
     NetworkSpecError,
-    NetworkTier,
     demand_weight,
     eligible_sites,
     site_groups,
     subset_minutes,
 )
+from planning.networks.report import NetworkResult
 
 if TYPE_CHECKING:
     from geodata.dataset import Dataset
@@ -64,7 +64,7 @@ def _chain_groups(
 
 def plan_chain(
     world: Dataset,
-    tier: NetworkTier,
+    tier: NetworkLevel,
     spec: ChainSpec,
     *,
     existing: Iterable[str] | None,
@@ -189,7 +189,7 @@ def _chain_masks(problem: ChainProblem, plan: ChainPlan) -> tuple[BoolArray, Boo
 
 def _chain_result(
     world: Dataset,
-    tier: NetworkTier,
+    tier: NetworkLevel,
     problem: ChainProblem,
     *,
     plan: ChainPlan,

@@ -11,7 +11,7 @@ centres.
 ('optimal', True)
 >>> chain = plan_centres(world, "stroke", max_centres=30, chain=True, per_city=True)
 
-Each centre type is a `NetworkTier` in `CENTRE_TYPES` (standard, demand weight, capability
+Each centre type is a `NetworkLevel` in `CENTRE_TYPES` (standard, demand weight, capability
 prerequisites, each with its source); a single-stage plan is `designation.designate` on it
 (maximal covering with count/budget limits and per-city/county minimums). The two-stage
 chain (``chain=True``: township → nearest centre, then transfer to a city-level centre; the
@@ -31,8 +31,8 @@ from pydantic import ConfigDict
 
 from planning.networks._chain import plan_chain
 from planning.networks.designation import designate
+from planning.networks.levels import NetworkLevel, NetworkSpecError, spec_from_dict
 from planning.networks.report import NetworkResult
-from planning.networks.tiers import NetworkSpecError, NetworkTier, spec_from_dict
 
 if TYPE_CHECKING:
     from geodata.dataset import Dataset
@@ -49,8 +49,8 @@ __all__ = [
 BoolArray = NDArray[np.bool_]
 
 #: The five centre types with their defaults. NORMS = shared/data/raw/planning_norms/NORMS.md.
-CENTRE_TYPES: Final[dict[str, NetworkTier]] = {
-    "chest_pain": NetworkTier(
+CENTRE_TYPES: Final[dict[str, NetworkLevel]] = {
+    "chest_pain": NetworkLevel(
         name="chest_pain",
         standard_minutes=60.0,
         source=(
@@ -59,7 +59,7 @@ CENTRE_TYPES: Final[dict[str, NetworkTier]] = {
             "N 2.2); PCI-capable general hospital of county level and above (N 2.1)"
         ),
     ),
-    "stroke": NetworkTier(
+    "stroke": NetworkLevel(
         name="stroke",
         standard_minutes=60.0,
         source=(
@@ -68,7 +68,7 @@ CENTRE_TYPES: Final[dict[str, NetworkTier]] = {
             "general hospital of county level and above"
         ),
     ),
-    "maternal": NetworkTier(
+    "maternal": NetworkLevel(
         name="maternal",
         standard_minutes=60.0,
         demand_weights={"pop_female_15_49": 1.0},
@@ -80,7 +80,7 @@ CENTRE_TYPES: Final[dict[str, NetworkTier]] = {
             "maternal-child hospitals (county centres need Level II+ with ICU, N 2.15)"
         ),
     ),
-    "neonatal_child": NetworkTier(
+    "neonatal_child": NetworkLevel(
         name="neonatal_child",
         standard_minutes=60.0,
         demand_weights={"pop_0_14": 1.0},
@@ -92,7 +92,7 @@ CENTRE_TYPES: Final[dict[str, NetworkTier]] = {
             "general, maternal-child and children's hospitals"
         ),
     ),
-    "trauma": NetworkTier(
+    "trauma": NetworkLevel(
         name="trauma",
         standard_minutes=60.0,
         source=(
@@ -188,8 +188,8 @@ CHAIN_DEFAULTS: Final[dict[str, ChainSpec]] = {
 }
 
 
-def _centre(centre: str | NetworkTier) -> NetworkTier:
-    if isinstance(centre, NetworkTier):
+def _centre(centre: str | NetworkLevel) -> NetworkLevel:
+    if isinstance(centre, NetworkLevel):
         return centre
     if centre not in CENTRE_TYPES:
         msg = f"unknown centre type {centre!r} - use one of {', '.join(CENTRE_TYPES)}"
@@ -199,7 +199,7 @@ def _centre(centre: str | NetworkTier) -> NetworkTier:
 
 def plan_centres(
     world: Dataset,
-    centre: str | NetworkTier,
+    centre: str | NetworkLevel,
     *,
     max_centres: int | None = None,
     budget_cny: float | None = None,
@@ -226,7 +226,7 @@ def plan_centres(
     world
         The planning world.
     centre
-        A key of `CENTRE_TYPES` or a `NetworkTier` of your own.
+        A key of `CENTRE_TYPES` or a `NetworkLevel` of your own.
     max_centres
         Most new designations (both levels together with ``chain``).
     budget_cny

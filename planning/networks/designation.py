@@ -1,4 +1,4 @@
-"""Designate the sites of a network (`NetworkTier` list) and report the plan.
+"""Designate the sites of a network (`NetworkLevel` list) and report the plan.
 
 `designate` turns the tiers into one `optimizer.upgrade.UpgradeProblem` (a designation is an
 upgrade of cost ``designation_cost_cny``; nesting, count and budget limits and per-city/county
@@ -6,10 +6,10 @@ minimums are that model's rules), solves it and reports it with the metrics of t
 plan (`optimizer.metrics`) in a `NetworkResult`.
 
 >>> import geodata
->>> from planning.networks.tiers import NetworkTier
+>>> from planning.networks.levels import NetworkLevel
 >>> from planning.networks.designation import designate
 >>> world = geodata.load_dataset("liaoning")
->>> tier = NetworkTier(name="dialysis", standard_minutes=45, max_new=10)
+>>> tier = NetworkLevel(name="dialysis", standard_minutes=45, max_new=10)
 >>> result = designate(world, [tier], network="dialysis")
 >>> result.status, len(result.designated["dialysis"])
 ('optimal', 10)
@@ -29,15 +29,15 @@ from optimizer.explain import explain_plan
 from optimizer.metrics import plan_metrics, provider_masks
 from optimizer.result import DEFAULT_MIP_GAP, Status
 from optimizer.upgrade import UpgradePlan, UpgradeProblem, UpgradeTier, solve_upgrades
-from planning.networks.report import NetworkResult, metrics_table_inputs
-from planning.networks.tiers import (
+from planning.networks.levels import (
+    NetworkLevel,
     NetworkSpecError,
-    NetworkTier,
     demand_weight,
     eligible_sites,
     site_groups,
     subset_minutes,
 )
+from planning.networks.report import NetworkResult, metrics_table_inputs
 
 if TYPE_CHECKING:
     from geodata.dataset import Dataset
@@ -49,7 +49,7 @@ BoolArray = NDArray[np.bool_]
 
 
 def _existing_masks(
-    tiers: Sequence[NetworkTier], ids: pd.Series, existing: Mapping[str, Iterable[str]]
+    tiers: Sequence[NetworkLevel], ids: pd.Series, existing: Mapping[str, Iterable[str]]
 ) -> dict[str, BoolArray]:
     """Existing providers of every tier, nesting included (a tier serving another provides it)."""
     names = [t.name for t in tiers]
@@ -74,7 +74,7 @@ def _existing_masks(
     return masks
 
 
-def _check_tiers(tiers: Sequence[NetworkTier], times: TravelTimes) -> None:
+def _check_tiers(tiers: Sequence[NetworkLevel], times: TravelTimes) -> None:
     names = [t.name for t in tiers]
     problems = []
     if not tiers:
@@ -97,7 +97,7 @@ def _check_tiers(tiers: Sequence[NetworkTier], times: TravelTimes) -> None:
 
 def build_network_problem(
     world: Dataset,
-    tiers: Sequence[NetworkTier],
+    tiers: Sequence[NetworkLevel],
     times: TravelTimes,
     *,
     existing: Mapping[str, Iterable[str]] | None = None,
@@ -242,7 +242,7 @@ def drop_redundant(
 
 def designate(
     world: Dataset,
-    tiers: Sequence[NetworkTier],
+    tiers: Sequence[NetworkLevel],
     *,
     network: str,
     objective: Literal["coverage", "fewest"] = "coverage",
@@ -407,7 +407,7 @@ def _with_upgrades(
 
 def _result(
     world: Dataset,
-    tiers: Sequence[NetworkTier],
+    tiers: Sequence[NetworkLevel],
     problem: UpgradeProblem,
     plan: UpgradePlan,
     *,

@@ -7,7 +7,7 @@
 >>> result.status, {k: len(v) for k, v in result.designated.items()}
 ('optimal', {'province_lab': 1, 'city_lab': 15, 'county_lab': 37})
 
-Nothing here is specific to laboratories: a level is a `NetworkTier` (standard, demand weight,
+Nothing here is specific to laboratories: a level is a `NetworkLevel` (standard, demand weight,
 candidate facilities, limits, the lower levels it also serves) and the network is a
 `LabNetworkSpec` that can be read from TOML. Adding a level, or a whole new network, is a
 change of configuration, not of code::
@@ -52,7 +52,7 @@ import pandas as pd
 from pydantic import ConfigDict, Field
 
 from planning.networks.designation import designate
-from planning.networks.tiers import NetworkSpecError, NetworkTier, spec_from_dict
+from planning.networks.levels import NetworkLevel, NetworkSpecError, spec_from_dict
 
 if TYPE_CHECKING:
     from geodata.dataset import Dataset
@@ -70,8 +70,8 @@ _SYSTEM = (
 
 #: Default levels. Every standard is an ASSUMPTION (no national sample-transport time was
 #: found in NORMS.md); the structure is sourced (`_SYSTEM`).
-DEFAULT_LAB_LEVELS: Final[tuple[NetworkTier, ...]] = (
-    NetworkTier(
+DEFAULT_LAB_LEVELS: Final[tuple[NetworkLevel, ...]] = (
+    NetworkLevel(
         name="province_lab",
         standard_minutes=240.0,
         candidate_tiers=("city_3a",),
@@ -82,7 +82,7 @@ DEFAULT_LAB_LEVELS: Final[tuple[NetworkTier, ...]] = (
             "by road within half a working day); " + _SYSTEM
         ),
     ),
-    NetworkTier(
+    NetworkLevel(
         name="city_lab",
         standard_minutes=120.0,
         candidate_tiers=("city_3a",),
@@ -93,7 +93,7 @@ DEFAULT_LAB_LEVELS: Final[tuple[NetworkTier, ...]] = (
             "2-hour radius of NORMS 6a)"
         ),
     ),
-    NetworkTier(
+    NetworkLevel(
         name="county_lab",
         standard_minutes=60.0,
         candidate_tiers=("county_hospital", "county_3a"),
@@ -128,7 +128,7 @@ class LabNetworkSpec:
     name: Annotated[str, Field(strict=True, min_length=1)] = "public_health_labs"
     objective: Literal["coverage", "fewest"] = "fewest"
     budget_cny: float | None = None
-    levels: tuple[NetworkTier, ...] = DEFAULT_LAB_LEVELS
+    levels: tuple[NetworkLevel, ...] = DEFAULT_LAB_LEVELS
 
     def __post_init__(self) -> None:
         """Check the levels: at least one, distinct names, each serving only known levels."""
@@ -199,7 +199,7 @@ def plan_lab_network(
         Level name → facility ids of existing laboratories (open at no cost; a laboratory
         also serves the levels below it).
     upgraded, eligible
-        Capability restrictions (see `planning.networks.tiers.eligible_sites`).
+        Capability restrictions (see `planning.networks.levels.eligible_sites`).
     times
         Demand × facility minutes; default the world's with a cutoff of the largest standard.
     solver, time_limit_s, mip_gap

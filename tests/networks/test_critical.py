@@ -20,7 +20,7 @@ from optimizer.chain import ChainProblem, evaluate_chain, solve_chain
 from optimizer.errors import InvalidOptionError, InvalidProblemError
 from planning.networks.critical import CENTRE_TYPES, ChainSpec, plan_centres
 from planning.networks.designation import designate
-from planning.networks.tiers import NetworkSpecError, NetworkTier, eligible_sites
+from planning.networks.levels import NetworkLevel, NetworkSpecError, eligible_sites
 
 INF = math.inf
 
@@ -369,14 +369,14 @@ def test_capability_prerequisites(tiny: tuple[Dataset, TravelTimes]) -> None:
     county_types = world.units("county")["county_type"]
     ids = world.facilities["facility_id"].tolist()
 
-    def able(tier: NetworkTier, **kw: Any) -> list[str]:
+    def able(tier: NetworkLevel, **kw: Any) -> list[str]:
         mask = eligible_sites(world.facilities, tier, county_types=county_types, **kw)
         return [i for i, m in zip(ids, mask, strict=True) if m]
 
     # county level and above, general hospitals, no district proxy, no township centre
     assert able(CENTRE_TYPES["stroke"]) == ["A3", "AC", "BC", "BK"]
     assert able(CENTRE_TYPES["maternal"]) == ["A3", "AC", "BC", "BK", "BM"]
-    assert able(NetworkTier(name="x", standard_minutes=60, district_hospitals=True)) == [
+    assert able(NetworkLevel(name="x", standard_minutes=60, district_hospitals=True)) == [
         "A3",
         "AD",
         "AC",
@@ -391,7 +391,7 @@ def test_capability_prerequisites(tiny: tuple[Dataset, TravelTimes]) -> None:
     assert able(CENTRE_TYPES["stroke"], upgraded=status) == ["A3", "AC"]
     assert able(CENTRE_TYPES["stroke"], eligible=["BC", "TH"]) == ["BC"]
     with pytest.raises(NetworkSpecError, match="flag_column 'pci' is not a facility column"):
-        able(NetworkTier(name="x", standard_minutes=60, flag_column="pci"))
+        able(NetworkLevel(name="x", standard_minutes=60, flag_column="pci"))
 
 
 def test_tiny_single_stage_by_hand(tiny: tuple[Dataset, TravelTimes]) -> None:
@@ -540,7 +540,7 @@ def test_tiny_chain_per_county(tiny: tuple[Dataset, TravelTimes]) -> None:
 
 def test_spec_round_trip_and_errors() -> None:
     tier = CENTRE_TYPES["neonatal_child"]
-    assert NetworkTier.from_dict(tier.to_dict()) == tier
+    assert NetworkLevel.from_dict(tier.to_dict()) == tier
     spec = ChainSpec(total_minutes=100, handover_minutes=15)
     assert ChainSpec.from_dict(spec.to_dict()) == spec
     with pytest.raises(
@@ -548,15 +548,15 @@ def test_spec_round_trip_and_errors() -> None:
         match=r"^centre: standard_minutes: missing - this key is required; "
         r"standard_minuts: unknown key - remove it or check its spelling$",
     ):
-        NetworkTier.from_dict({"name": "x", "standard_minuts": 60}, source="centre")
+        NetworkLevel.from_dict({"name": "x", "standard_minuts": 60}, source="centre")
     with pytest.raises(NetworkSpecError, match="standard_minutes must be > 0"):
-        NetworkTier(name="x", standard_minutes=0)
+        NetworkLevel(name="x", standard_minutes=0)
     with pytest.raises(NetworkSpecError, match="unknown centre type 'burns'"):
         plan_centres(make_world(TINY_DEMAND, TINY_SITES), "burns")
     with pytest.raises(NetworkSpecError, match="demand_weights names columns"):
         designate(
             make_world(TINY_DEMAND, TINY_SITES),
-            [NetworkTier(name="x", standard_minutes=60, demand_weights={"births": 1.0})],
+            [NetworkLevel(name="x", standard_minutes=60, demand_weights={"births": 1.0})],
             network="x",
             times=make_times(make_world(TINY_DEMAND, TINY_SITES), TINY_MINUTES),
         )
@@ -577,7 +577,7 @@ def test_spec_round_trip_and_errors() -> None:
 # --- Liaoning ----------------------------------------------------------------------------------
 
 
-def _core_mclp(world: Dataset, times: TravelTimes, tier: NetworkTier, p: int) -> float:
+def _core_mclp(world: Dataset, times: TravelTimes, tier: NetworkLevel, p: int) -> float:
     """The same maximal-covering optimum through the core `optimizer.solve` (another model)."""
     able = eligible_sites(world.facilities, tier, county_types=world.units("county")["county_type"])
     ids = world.facilities["facility_id"].astype(str)[able].tolist()
@@ -630,7 +630,7 @@ def test_liaoning_centres_are_proven_optimal(
         # the same optimum through the core maximal-covering model
         tier = CENTRE_TYPES[centre]
         if "elderly_weight" in options:
-            tier = NetworkTier(
+            tier = NetworkLevel(
                 name=centre,
                 standard_minutes=60,
                 demand_weights={"population": 1.0, "pop_65plus": options["elderly_weight"]},

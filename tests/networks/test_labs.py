@@ -13,7 +13,7 @@ from network_worlds import make_times, make_world
 from geodata.dataset import Dataset
 from geodata.travel import TravelTimes
 from planning.networks.labs import DEFAULT_LAB_LEVELS, LabNetworkSpec, plan_lab_network
-from planning.networks.tiers import NetworkSpecError
+from planning.networks.levels import NetworkSpecError
 
 INF = math.inf
 

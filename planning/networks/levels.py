@@ -1,12 +1,14 @@
-"""Network tiers as configuration: `NetworkTier` (TOML-able), capability and demand rules.
+"""Network levels as configuration: `NetworkLevel` (TOML-able), capability and demand rules.
 
-A *network tier* is a service that some facilities are designated to provide: a stroke
-centre, a county public-health laboratory. It has a travel-time standard, a demand weight (a
-linear combination of demand columns), capability prerequisites (which facilities qualify),
-limits (count, budget, at least one per city / county) and optionally the lower tiers it also
-provides. `planning.networks.designation.designate` plans any list of them.
+A *network level* is a service that some facilities are designated to provide: a stroke
+centre, a county public-health laboratory. (A facility *tier* is something else: the
+``tier`` of a facility, `geodata.tiers`; a level names the tiers that may host it in
+``candidate_tiers``.) It has a travel-time standard, a demand weight (a linear combination of
+demand columns), capability prerequisites (which facilities qualify), limits (count, budget,
+at least one per city / county) and optionally the lower levels it also provides.
+`planning.networks.designation.designate` plans any list of them.
 
-A tier in TOML (``NetworkTier.from_dict(tomllib.loads(text))``)::
+A level in TOML (``NetworkLevel.from_dict(tomllib.loads(text))``)::
 
     name = "dialysis"
     standard_minutes = 45
@@ -39,8 +41,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COUNTY_LEVEL_AND_ABOVE",
+    "NetworkLevel",
     "NetworkSpecError",
-    "NetworkTier",
     "demand_weight",
     "eligible_sites",
     "site_groups",
@@ -64,13 +66,13 @@ class NetworkSpecError(PlanningError, ValueError):
 
 
 @dataclass(frozen=True)
-class NetworkTier:
-    """One designated service tier; every field is a TOML key of the same name.
+class NetworkLevel:
+    """One designated service level; every field is a TOML key of the same name.
 
     Attributes
     ----------
     name
-        Tier name, e.g. ``"stroke"`` or ``"county_lab"``.
+        Level name, e.g. ``"stroke"`` or ``"county_lab"``.
     standard_minutes
         Travel-time standard: demand within it of a designated site is covered.
     demand_weights
@@ -156,7 +158,7 @@ class NetworkTier:
             raise NetworkSpecError(msg)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, source: str = "network tier") -> NetworkTier:
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "network tier") -> NetworkLevel:
         """Validate a mapping (e.g. a parsed TOML table); unknown keys are errors.
 
         Raises
@@ -164,7 +166,7 @@ class NetworkTier:
         NetworkSpecError
             One line naming `source`, every bad key and the problem.
         """
-        tier: NetworkTier = spec_from_dict(cls, data, source)
+        tier: NetworkLevel = spec_from_dict(cls, data, source)
         return tier
 
     def to_dict(self) -> dict[str, Any]:
@@ -180,7 +182,7 @@ def spec_from_dict(kind: type[Any], data: Mapping[str, Any], source: str) -> Any
     Parameters
     ----------
     kind
-        The spec dataclass (`NetworkTier`, `LabNetworkSpec`, ...).
+        The spec dataclass (`NetworkLevel`, `LabNetworkSpec`, ...).
     data
         The settings; unknown keys are errors.
     source
@@ -252,7 +254,7 @@ def upgraded_ids(upgraded: Iterable[str] | pd.DataFrame) -> set[str]:
 
 def eligible_sites(
     facilities: pd.DataFrame,
-    tier: NetworkTier,
+    tier: NetworkLevel,
     *,
     county_types: pd.Series | None = None,
     upgraded: Iterable[str] | pd.DataFrame | None = None,
