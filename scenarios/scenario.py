@@ -31,16 +31,10 @@ byte order mark is accepted.
 
 from __future__ import annotations
 
-import codecs
-import datetime as dt
 import difflib
-import errno
 import hashlib
 import json
-import math
-import os
 import sys
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +46,16 @@ from geodata.datasets import available as available_datasets
 from geodata.settings import APPROX_SPEEDS_KPH
 from planning.defaults import DEFAULT_TIER_RULES
 from planning.upgrades import PlanningRules
-from scenarios.errors import ScenariosError
+from scenarios._files import (
+    MAX_EXTENDS,
+    PRESETS_DIR,
+    load_layers,
+    merge,
+    origin,
+    scenario_file,
+)
+from scenarios._messages import translate
+from scenarios.errors import ScenarioError
 
 if TYPE_CHECKING:
     from geodata.dataset import Dataset
@@ -78,12 +81,8 @@ __all__ = [
     "write_schema",
 ]
 
-#: Folder of the shipped presets (``extends = "baseline"`` means ``baseline.toml`` here).
-PRESETS_DIR = Path(__file__).parent / "presets"
 #: The generated JSON schema of scenario files (a test fails if it drifts from the model).
 SCHEMA_PATH = Path(__file__).parent / "schema.json"
-#: Most files in one `extends` chain (the file itself included).
-MAX_EXTENDS = 50
 
 #: Restated from other modules (a test checks they agree): the names must be literal here
 #: for the JSON schema.
@@ -107,23 +106,6 @@ Share = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
 Count = Annotated[int, Field(strict=True, ge=0)]
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
-
-
-class ScenarioError(ScenariosError, ValueError):
-    """A scenario file the planner cannot use: ``"<file>: <key>: <problem> - <fix>"``.
-
-    The message is always one line (line breaks of quoted input are flattened); the parts
-    stay available as attributes for callers that format them otherwise.
-    """
-
-    def __init__(self, file: str | Path, key: str, problem: str, fix: str) -> None:
-        self.file, self.key, self.problem, self.fix = str(file), key, problem, fix
-        text = f"{file}: {key}: {problem} - {fix}"
-        super().__init__(" ".join(text.splitlines()))
-
-    def __reduce__(self) -> tuple[type[ScenarioError], tuple[str, str, str, str]]:
-        """Pickle with the constructor's arguments (`args` holds only the message)."""
-        return type(self), (self.file, self.key, self.problem, self.fix)
 
 
 class TierSettings(BaseModel):
@@ -287,215 +269,7 @@ class ResolvedScenario:
         `source_path`.
         """
         parts = key.split(".") if isinstance(key, str) else list(key)
-        return _origin(tuple(zip(self.chain, self.layers, strict=False)), parts, self.source_path)
-
-
-def _origin(
-    layers: Sequence[tuple[Path, Mapping[str, Any]]], parts: Sequence[str | int], default: Path
-) -> Path:
-    """Return the first file (child first) of `layers` whose own settings hold the key `parts`.
-
-    Tables merge, so a table that lacks the next part leaves the key to a parent; any other
-    value replaces the parent's, so it owns everything below it (list items included).
-    """
-    for path, raw in layers:
-        node: Any = raw
-        for part in parts:
-            if not isinstance(node, Mapping):
-                return path
-            if part not in node:
-                break
-            node = node[part]
-        else:
-            return path
-    return default
-
-
-def _preset_path(name: str) -> Path:
-    return PRESETS_DIR / f"{name}.toml"
-
-
-def _presets() -> list[str]:
-    return sorted(p.stem for p in PRESETS_DIR.glob("*.toml"))
-
-
-def _is_bare_name(text: str) -> bool:
-    """Tell whether `text` is a preset name: no folder part and no ``.toml`` suffix.
-
-    ``baseline`` is one, ``./baseline`` is not.
-    """
-    separators = {"/", "\\", os.sep, os.altsep or os.sep}
-    return (
-        text not in ("", ".", "..")
-        and not text.lower().endswith(".toml")
-        and not any(s in text for s in separators)
-    )
-
-
-def _resolve(path: Path, file: Path, key: str, value: str) -> Path:
-    """`path` resolved; a symlink loop or an impossible path is a `ScenarioError`."""
-    try:
-        return path.resolve()
-    except (RuntimeError, OSError, ValueError) as error:
-        # Python < 3.13 raises RuntimeError on a symlink loop, later versions OSError(ELOOP).
-        if isinstance(error, RuntimeError) or getattr(error, "errno", None) == errno.ELOOP:
-            problem = "symlink loop" if key == "(file)" else f"{value!r} is a symlink loop"
-            what = "a scenario file" if key in ("(file)", "extends") else "a real file"
-            raise ScenarioError(file, key, problem, f"point the link at {what}") from None
-        raise ScenarioError(file, key, f"bad path {value!r} ({error})", "fix the path") from None
-
-
-def _scenario_file(path: str | Path) -> Path:
-    """Return the file that `path` names: a bare name is a preset (else a file of that name)."""
-    text = str(path)
-    bare = _is_bare_name(text)
-    if bare and text in _presets():
-        return _preset_path(text)
-    given = Path(text).absolute()
-    file = _resolve(given, given, "(file)", text)
-    presets = ", ".join(_presets())
-    if file.is_dir():
-        raise ScenarioError(
-            given,
-            "(file)",
-            "is a folder, not a scenario file",
-            f"give a .toml file or one of the presets: {presets}",
-        )
-    if bare and not file.exists():
-        close = difflib.get_close_matches(text, _presets(), n=1)
-        fix = (
-            f"did you mean {close[0]!r}? The presets: {presets}"
-            if close
-            else f"use a .toml file or one of the presets: {presets}"
-        )
-        raise ScenarioError(given, "(file)", f"no preset or file named {text!r}", fix)
-    return file
-
-
-def _decode_error(data: bytes, error: UnicodeDecodeError) -> str:
-    start = error.start
-    line = data.count(b"\n", 0, start) + 1
-    column = start - (data.rfind(b"\n", 0, start) + 1) + 1
-    return f"not UTF-8 text (byte 0x{data[start]:02x} at line {line}, column {column})"
-
-
-def _read_toml(path: Path, *, referrer: Path | None) -> dict[str, Any]:
-    """Read the TOML settings of `path`; a missing file is reported against `referrer`'s extends.
-
-    A UTF-8 byte order mark (Windows Notepad writes one) is accepted.
-    """
-    if not path.is_file():
-        shown = str(path)
-        folder = path.is_dir()
-        if referrer is not None:
-            problem = (
-                f"{shown!r} is a folder, not a scenario file"
-                if folder
-                else f"file {shown!r} not found"
-            )
-            raise ScenarioError(referrer, "extends", problem, "check the path")
-        # The file loaded: `_scenario_file` has already turned folders away.
-        raise ScenarioError(path, "(file)", "file not found", "check the path or use a preset")
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        problem = f"cannot read it ({error.strerror or error})"
-        raise ScenarioError(path, "(file)", problem, "check the file's permissions") from None
-    data = data.removeprefix(codecs.BOM_UTF8)  # positions below then count from the text
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        problem = _decode_error(data, error)
-        fix = "save it as UTF-8 (Notepad: Save as, Encoding UTF-8)"
-        raise ScenarioError(path, "(file)", problem, fix) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(path, "(toml)", str(error), "fix the TOML syntax there") from None
-    except RecursionError:
-        problem = "arrays or inline tables nested too deeply"
-        raise ScenarioError(path, "(toml)", problem, "fix the TOML there") from None
-
-
-def _resolve_extends(value: object, file: Path) -> Path:
-    if not isinstance(value, str) or not value:
-        got = "empty text" if value == "" else _kind(value)
-        raise ScenarioError(
-            file,
-            "extends",
-            f"{_show(value)} is {got}, expected a file or preset name",
-            'write extends = "baseline" or a path to a .toml file',
-        )
-    if _is_bare_name(value):
-        if value not in _presets():
-            raise ScenarioError(
-                file, "extends", f"unknown preset {value!r}", f"use one of {', '.join(_presets())}"
-            )
-        return _preset_path(value)
-    return _relative(file, "extends", value)
-
-
-def _relative(file: Path, key: str, value: str) -> Path:
-    """`value`, a path relative to `file`, made absolute."""
-    return _resolve(file.parent / value, file, key, value)
-
-
-def _absolute_paths(raw: dict[str, Any], file: Path) -> dict[str, Any]:
-    """Make the relative data paths of `raw` absolute (they are relative to `file`)."""
-    out = dict(raw)
-    dataset = out.get("dataset")
-    if isinstance(dataset, str) and dataset.lower().endswith(".gpkg"):
-        out["dataset"] = str(_relative(file, "dataset", dataset))
-    facilities = out.get("facilities")
-    if isinstance(facilities, str) and facilities:
-        out["facilities"] = str(_relative(file, "facilities", facilities))
-    return out
-
-
-def _merge(base: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
-    """Deep merge: tables merge, anything else in `child` replaces (iterative: any depth)."""
-    out = dict(base)
-    todo: list[tuple[dict[str, Any], Mapping[str, Any]]] = [(out, child)]
-    while todo:
-        target, source = todo.pop()
-        for key, value in source.items():
-            old = target.get(key)
-            if isinstance(old, Mapping) and isinstance(value, Mapping):
-                merged = dict(old)
-                target[key] = merged
-                todo.append((merged, value))
-            else:
-                target[key] = value
-    return out
-
-
-def _load_layers(file: Path) -> list[tuple[Path, dict[str, Any]]]:
-    """`file` and the files it extends, child first, each with the settings it sets itself.
-
-    Iterative with at most `MAX_EXTENDS` files, so that no chain is too long for the stack.
-    """
-    layers: list[tuple[Path, dict[str, Any]]] = []
-    path, referrer = file, None
-    while True:
-        raw = _absolute_paths(_read_toml(path, referrer=referrer), path)
-        parent = raw.pop("extends", None)
-        _check_keys(raw, Scenario, "", path)
-        layers.append((path, raw))
-        if parent is None:
-            return layers
-        target = _resolve_extends(parent, path)
-        seen = [p for p, _ in layers]
-        if target in seen:
-            loop = " -> ".join(p.name for p in (*seen, target))
-            raise ScenarioError(path, "extends", f"cycle {loop}", "remove one of the extends")
-        if len(layers) >= MAX_EXTENDS:
-            raise ScenarioError(
-                path,
-                "extends",
-                f"more than {MAX_EXTENDS} files in the extends chain",
-                "shorten the chain (a preset counts too)",
-            )
-        path, referrer = target, path
+        return origin(tuple(zip(self.chain, self.layers, strict=False)), parts, self.source_path)
 
 
 def _check_keys(raw: Mapping[str, Any], model: type[BaseModel], prefix: str, file: Path) -> None:
@@ -525,199 +299,6 @@ def _check_keys(raw: Mapping[str, Any], model: type[BaseModel], prefix: str, fil
                     )
                 if isinstance(settings, Mapping):
                     _check_keys(settings, TierSettings, f"tier.{name}.", file)
-
-
-def _kind(value: object) -> str:
-    """Name the TOML type of `value`, as a user would say it."""
-    kinds: tuple[tuple[type | tuple[type, ...], str], ...] = (
-        (bool, "a boolean"),
-        (int, "an integer"),
-        (float, "a decimal number"),
-        (str, "text"),
-        ((list, tuple), "a list"),
-        (Mapping, "a table"),
-        (dt.datetime, "a date-time"),
-        (dt.date, "a date"),
-        (dt.time, "a time"),
-    )
-    for types, name in kinds:
-        if isinstance(value, types):
-            return name
-    return type(value).__name__
-
-
-def _show(value: object, depth: int = 0) -> str:
-    """`value` written as in TOML, shortened (strings quoted as in the other messages)."""
-    if depth > 2:
-        return "..."
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, float) and not math.isfinite(value):
-        text = "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    elif isinstance(value, list | tuple):
-        text = "[" + ", ".join(_show(v, depth + 1) for v in value[:6]) + "]"
-    elif isinstance(value, Mapping):
-        pairs = [f"{k} = {_show(v, depth + 1)}" for k, v in list(value.items())[:6]]
-        text = "{ " + ", ".join(pairs) + " }" if pairs else "{}"
-    elif isinstance(value, dt.date | dt.time):
-        text = value.isoformat()
-    else:
-        text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _is_number(text: str) -> bool:
-    try:
-        return math.isfinite(float(text))
-    except ValueError:
-        return False
-
-
-@dataclass(frozen=True)
-class _Issue:
-    """The first pydantic error of a scenario, in the terms of the TOML file."""
-
-    kind: str
-    value: object
-    ctx: Mapping[str, Any]
-    key: str
-    #: The last part of the key when it is a name (not a list index): ``cutoff_minutes``.
-    leaf: str | None
-    #: The error is about a table key (``speed_factor = { snow = 1 }``), not a value.
-    is_key: bool
-
-    @property
-    def shown(self) -> str:
-        return _show(self.value)
-
-    def unquote(self) -> str:
-        return (
-            f"remove the quotes: {self.leaf} = {self.value}" if self.leaf else "remove the quotes"
-        )
-
-
-def _number_fix(issue: _Issue) -> str:
-    value = issue.value
-    if isinstance(value, bool):
-        return "write a number, not true/false"
-    if isinstance(value, int):  # beyond the range of a float
-        return "write a smaller number"
-    if isinstance(value, str) and _is_number(value):
-        return issue.unquote()
-    if isinstance(value, list | Mapping):
-        return f"write one number, not {_kind(value)}"
-    return "write a number without quotes" if isinstance(value, str) else "write a number"
-
-
-def _whole_fix(issue: _Issue) -> str:
-    value = issue.value
-    if isinstance(value, bool):
-        return "write a whole number, not true/false"
-    if isinstance(value, float) and value.is_integer():
-        return f"write {int(value)}"
-    if isinstance(value, str) and value.strip().isdigit():
-        return issue.unquote()
-    return "write a whole number"
-
-
-def _bool_fix(issue: _Issue) -> str:
-    if isinstance(issue.value, str):
-        return "write true or false without quotes"
-    return "write true or false"
-
-
-def _text_fix(issue: _Issue) -> str:
-    if isinstance(issue.value, list | tuple | Mapping):
-        return "write text in quotes"
-    return f'quote it: "{issue.shown}"'
-
-
-def _list_fix(issue: _Issue) -> str:
-    if issue.leaf and not isinstance(issue.value, Mapping):
-        return f"write a list: {issue.leaf} = [{issue.shown}]"
-    return "write a list: [...]"
-
-
-def _table_fix(issue: _Issue) -> str:
-    return f"write a [{issue.key}] table"
-
-
-#: Pydantic type errors: what was expected, in the words of a TOML file, and how to write it.
-_TYPE_ERRORS: dict[str, tuple[str, Callable[[_Issue], str]]] = {
-    "float_type": ("a number", _number_fix),
-    "int_type": ("a whole number", _whole_fix),
-    "bool_type": ("true or false", _bool_fix),
-    "string_type": ("text", _text_fix),
-    "dict_type": ("a table", _table_fix),
-    "model_type": ("a table", _table_fix),
-    "model_attributes_type": ("a table", _table_fix),
-    "tuple_type": ("a list", _list_fix),
-    "list_type": ("a list", _list_fix),
-}
-#: Pydantic errors with a fixed message (``{shown}`` is the value as written).
-_FIXED_ERRORS = {
-    "missing": ("required key missing", "add {key} = ..."),
-    "finite_number": ("{shown} is not a finite number", "write a finite number"),
-    "too_short": ("{shown} is an empty list", "list at least one value"),
-    "string_too_short": ("{shown} is empty text", "write some text"),
-    "extra_forbidden": ("unknown key", "remove it"),
-}
-
-
-def _literal_message(issue: _Issue) -> tuple[str, str]:
-    expected = issue.ctx.get("expected")
-    if issue.is_key:
-        return f"unknown key {issue.value!r}", f"use {expected}"
-    if isinstance(issue.value, str):
-        return f"unknown value {issue.value!r}", f"use {expected}"
-    problem = f"{issue.shown} is {_kind(issue.value)}, expected one of {expected}"
-    return problem, "write one of them in quotes"
-
-
-def _type_message(issue: _Issue) -> tuple[str, str]:
-    value = issue.value
-    is_id = issue.key.startswith("rules.") and issue.kind == "string_type"
-    if is_id and isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value!r} is a number, ids and codes are text", f'quote it: "{value}"'
-    expected, fix = _TYPE_ERRORS[issue.kind]
-    return f"{issue.shown} is {_kind(value)}, expected {expected}", fix(issue)
-
-
-def _message(issue: _Issue) -> tuple[str, str]:
-    """Return the problem and the fix of `issue`."""
-    if issue.kind == "literal_error":
-        return _literal_message(issue)
-    if issue.kind in _TYPE_ERRORS:
-        return _type_message(issue)
-    if issue.kind in _FIXED_ERRORS:
-        problem, fix = _FIXED_ERRORS[issue.kind]
-        return problem.format(shown=issue.shown), fix.format(key=issue.key)
-    bounds = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
-    limits = [f"{sign} {issue.ctx[b]:g}" for b, sign in bounds.items() if b in issue.ctx]
-    if limits:
-        return f"{issue.value!r} is out of range", f"use a value {limits[0]}"
-    return f"{issue.shown} is not valid", "see scenarios/schema.json for the type"
-
-
-def _translate(
-    error: ValidationError, file_of: Callable[[Sequence[str | int]], Path]
-) -> ScenarioError:
-    """Make a one-line `ScenarioError` of the first pydantic error.
-
-    The error is reported against the file that sets the key at fault.
-    """
-    first = error.errors(include_url=False)[0]
-    loc = [part for part in first["loc"] if part != "[key]"]
-    key = ".".join(str(part) for part in loc) or "(top)"
-    issue = _Issue(
-        kind=first["type"],
-        value=first.get("input"),
-        ctx=first.get("ctx", {}),
-        key=key,
-        leaf=loc[-1] if loc and isinstance(loc[-1], str) else None,
-        is_key=bool(first["loc"]) and first["loc"][-1] == "[key]",
-    )
-    return ScenarioError(file_of(loc), key, *_message(issue))
 
 
 def _duplicate(values: Sequence[str]) -> str | None:
@@ -869,20 +450,20 @@ def load_scenario(path: str | Path) -> ResolvedScenario:
         With a one-line message naming the file, the key, the problem and the fix; an error
         in a file that this one extends names that file.
     """
-    file = _scenario_file(path)
-    layers = _load_layers(file)
+    file = scenario_file(path)
+    layers = load_layers(file, lambda raw, path: _check_keys(raw, Scenario, "", path))
     raw: dict[str, Any] = {}
     for _, settings in reversed(layers):
-        raw = _merge(raw, settings)
+        raw = merge(raw, settings)
 
     def file_of(key: str | Sequence[str | int]) -> Path:
         parts = key.split(".") if isinstance(key, str) else key
-        return _origin(layers, parts, file)
+        return origin(layers, parts, file)
 
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as error:
-        raise _translate(error, file_of) from None
+        raise translate(error, file_of) from None
     _check_rules(scenario, file_of)
     canonical = json.dumps(
         scenario.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
