@@ -12,17 +12,18 @@ import time
 from typing import Any
 
 from benchmarks import machine_line
+from planning.upgrades import TierPlan
 
 _REPEATS = 3
 
 
 def _cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     every = {
-        "tiers": ("township_central", "county_3a", "community_hospital"),
-        "within_county": ("county_3a",),
-        "every_county": ("county_3a",),
-        "min_county_coverage": {"township_central": 0.5},
-        "max_per_county": {"township_central": 3},
+        "tiers": (
+            TierPlan("township_central", min_county_coverage=0.5, max_per_county=3),
+            TierPlan("county_3a", within_county=True, every_county=True),
+            "community_hospital",
+        ),
     }
     return [
         ("coverage, 2 tiers, 1.5 bn", {}, {"objective": "coverage", "budget_cny": 1.5e9}),

@@ -37,6 +37,8 @@ class TierRule:
         Cost of one upgrade; None uses each facility's ``upgrade_cost_cny``.
     serves
         Lower planned tiers that an upgrade to this tier also provides.
+    candidate_county_types
+        County types whose facilities may be upgraded (None: all).
     demand_kinds
         Township kinds whose people count as demand (None = all; the community tier counts
         urban subdistricts only).
@@ -51,6 +53,7 @@ class TierRule:
     upgrade_cost_cny: float | None = None
     serves: tuple[str, ...] = ()
     demand_kinds: tuple[str, ...] | None = None
+    candidate_county_types: tuple[str, ...] | None = None
     source: str = ""
 
 
@@ -80,6 +83,9 @@ DEFAULT_TIER_RULES: Final[dict[str, TierRule]] = {
         providers=providers_of("county_3a"),
         upgrade_cost_cny=350_000_000.0,
         serves=_serves("county_3a"),
+        # 千县工程 targets county hospitals; urban districts are served by the city's
+        # tertiary hospitals.
+        candidate_county_types=("county", "county_level_city"),
         source=(
             "standard 60 min: derived (N 6a from N 1.11 千县工程 and N 2.11 stroke-map 1-hour "
             "rule); cost 3.5 亿: N 6c, ASSUMPTION anchored to N 4.1-4.4"

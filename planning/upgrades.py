@@ -14,8 +14,7 @@ Everything here is bookkeeping between ids and frames; the mathematics lives in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -35,71 +34,140 @@ if TYPE_CHECKING:
     from geodata.dataset import Dataset
     from geodata.travel import TravelTimes
 
-__all__ = ["PlanResult", "PlanningRules", "build_problem", "plan_upgrades"]
+__all__ = ["PlanResult", "PlanningRules", "TierPlan", "build_problem", "plan_upgrades"]
+
+
+@dataclass(frozen=True)
+class TierPlan:
+    """The rules of one planned tier, from the scenario file down to the optimizer.
+
+    The one representation from the scenario file's ``[tier.<name>]`` table down to the
+    optimizer's `UpgradeTier` (field names are the TOML keys). Unset values (None) keep the
+    tier's defaults of `planning.defaults`.
+
+    Attributes
+    ----------
+    name
+        The tier, one of `planning.defaults.DEFAULT_TIER_RULES`.
+    standard_minutes, upgrade_cost_cny
+        Overrides of the travel standard and the unit upgrade cost.
+    weight
+        Objective weight of the tier (default 1).
+    within_county
+        County medical community rule (医共体): a township counts as covered only by a
+        provider of its own county; the urban districts of a city count together as one area
+        (served by the city's hospitals, the urban medical groups).
+    every_county
+        Every county and county-level city must end with at least one provider; the urban
+        districts of a city count together as one area.
+    min_county_coverage, min_city_coverage
+        Minimum covered share of every county / city.
+    min_upgrades, max_upgrades, budget_cny
+        Count limits and a budget of the tier.
+    min_per_county, max_per_county, min_per_city, max_per_city
+        Limits on the number of upgrades in each county / city.
+    candidate_county_types
+        County types whose facilities may be upgraded (default: the tier rule's, e.g.
+        county_3a candidates are the hospitals of counties and county-level cities, 千县工程).
+    """
+
+    name: str
+    standard_minutes: float | None = None
+    upgrade_cost_cny: float | None = None
+    weight: float | None = None
+    within_county: bool = False
+    every_county: bool = False
+    min_county_coverage: float | None = None
+    min_city_coverage: float | None = None
+    min_upgrades: int | None = None
+    max_upgrades: int | None = None
+    budget_cny: float | None = None
+    min_per_county: int | None = None
+    max_per_county: int | None = None
+    min_per_city: int | None = None
+    max_per_city: int | None = None
+    candidate_county_types: tuple[str, ...] | None = None
+
+    @property
+    def rule(self) -> TierRule:
+        """Return the tier's default rule (raises `RuleError` naming the valid tiers)."""
+        if self.name not in DEFAULT_TIER_RULES:
+            msg = f"unknown planning tier {self.name!r} - use {', '.join(DEFAULT_TIER_RULES)}"
+            raise RuleError(msg)
+        return DEFAULT_TIER_RULES[self.name]
+
+    def county_types(self) -> tuple[str, ...] | None:
+        """Return the county types of the candidates (None: every type)."""
+        if self.candidate_county_types is not None:
+            return self.candidate_county_types
+        return self.rule.candidate_county_types
 
 
 @dataclass(frozen=True)
 class PlanningRules:
-    """The planner's rules for one run. Every field has a documented default.
+    """The planner's rules for one run: one `TierPlan` per planned tier, and common rules.
+
+    Every field has a documented default.
 
     Attributes
     ----------
     tiers
-        Tiers to plan, from `planning.defaults.DEFAULT_TIER_RULES`.
-    standard_minutes, upgrade_cost_cny, weight
-        Per-tier overrides of the travel standard, the unit upgrade cost, the objective weight.
+        The planned tiers, low to high as given; a plain name stands for ``TierPlan(name)``
+        (the defaults of `planning.defaults.DEFAULT_TIER_RULES`).
     demand_weight
         Demand column that weighs people: ``population`` or an age band (``pop_65plus`` for
         geriatric care, ``pop_0_14`` for paediatrics, ``pop_female_15_49``).
-    within_county
-        Tiers under the county medical community rule (医共体): a township counts as covered
-        only by a provider of its own county; the urban districts of a city count together
-        as one area (served by the city's hospitals, the urban medical groups).
-    every_county
-        Tiers of which every county and county-level city must end with at least one
-        provider; the urban districts of a city count together as one area.
-    min_county_coverage, min_city_coverage
-        Per-tier minimum covered share of every county / city.
-    min_upgrades, max_upgrades, tier_budget_cny
-        Per-tier count limits and budgets.
-    min_per_county, max_per_county, min_per_city, max_per_city
-        Per-tier limits on the number of upgrades in each county / city.
-    candidate_county_types
-        Per-tier county types whose facilities may be upgraded. Default: county_3a candidates
-        are the hospitals of counties and county-level cities (千县工程 targets county
-        hospitals; urban districts are served by the city's tertiary hospitals).
     exclude, require
         Facility ids that must not / must be upgraded (any tier they are candidates for).
     """
 
-    tiers: tuple[str, ...] = ("township_central", "county_3a")
-    standard_minutes: Mapping[str, float] = field(default_factory=dict)
-    upgrade_cost_cny: Mapping[str, float] = field(default_factory=dict)
-    weight: Mapping[str, float] = field(default_factory=dict)
+    tiers: tuple[TierPlan | str, ...] = ("township_central", "county_3a")
     demand_weight: str = "population"
-    within_county: tuple[str, ...] = ()
-    every_county: tuple[str, ...] = ()
-    min_county_coverage: Mapping[str, float] = field(default_factory=dict)
-    min_city_coverage: Mapping[str, float] = field(default_factory=dict)
-    min_upgrades: Mapping[str, int] = field(default_factory=dict)
-    max_upgrades: Mapping[str, int] = field(default_factory=dict)
-    tier_budget_cny: Mapping[str, float] = field(default_factory=dict)
-    min_per_county: Mapping[str, int] = field(default_factory=dict)
-    max_per_county: Mapping[str, int] = field(default_factory=dict)
-    min_per_city: Mapping[str, int] = field(default_factory=dict)
-    max_per_city: Mapping[str, int] = field(default_factory=dict)
-    candidate_county_types: Mapping[str, tuple[str, ...]] = field(
-        default_factory=lambda: {"county_3a": ("county", "county_level_city")}
-    )
     exclude: tuple[str, ...] = ()
     require: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        """Make every tier a `TierPlan`, so that equal rules compare equal."""
+        plans = tuple(t if isinstance(t, TierPlan) else TierPlan(str(t)) for t in self.tiers)
+        object.__setattr__(self, "tiers", plans)
+
+    @property
+    def plans(self) -> tuple[TierPlan, ...]:
+        """Return the `TierPlan` of every planned tier."""
+        return tuple(t for t in self.tiers if isinstance(t, TierPlan))
+
+    @property
+    def tier_names(self) -> tuple[str, ...]:
+        """Return the names of the planned tiers."""
+        return tuple(plan.name for plan in self.plans)
+
+    def plan(self, tier: str) -> TierPlan:
+        """Return the `TierPlan` of the planned tier `tier`."""
+        for plan in self.plans:
+            if plan.name == tier:
+                return plan
+        msg = f"tier {tier!r} is not planned - plan one of {', '.join(self.tier_names)}"
+        raise RuleError(msg)
+
     def rule(self, tier: str) -> TierRule:
         """Return the default rule of `tier` (raises `RuleError` naming the valid tiers)."""
-        if tier not in DEFAULT_TIER_RULES:
-            msg = f"unknown planning tier {tier!r} - use {', '.join(DEFAULT_TIER_RULES)}"
-            raise RuleError(msg)
-        return DEFAULT_TIER_RULES[tier]
+        return TierPlan(tier).rule
+
+    @property
+    def within_county(self) -> tuple[str, ...]:
+        """Return the tiers under the county medical community rule."""
+        return tuple(p.name for p in self.plans if p.within_county)
+
+    @property
+    def every_county(self) -> tuple[str, ...]:
+        """Return the tiers every county must end with a provider of."""
+        return tuple(p.name for p in self.plans if p.every_county)
+
+    @property
+    def candidate_county_types(self) -> dict[str, tuple[str, ...]]:
+        """Return the county types of the candidates of every planned tier that limits them."""
+        found = {p.name: p.county_types() for p in self.plans}
+        return {name: types for name, types in found.items() if types is not None}
 
 
 def _site_frame(world: Dataset) -> pd.DataFrame:
@@ -137,17 +205,19 @@ def build_problem(world: Dataset, times: TravelTimes, rules: PlanningRules) -> U
         )
         raise RuleError(msg)
     base_weight = demand[rules.demand_weight].to_numpy(dtype=np.float64)
-    planned = [rules.rule(t) for t in rules.tiers]
+    names = rules.tier_names
     tiers = []
-    for rule in planned:
-        name = rule.tier
+    for plan in rules.plans:
+        rule, name = plan.rule, plan.name
         providers = sites["tier"].isin(rule.providers)
         providers &= (sites["tier"] != "city_3a") | sites["general_care"]
         candidate = sites["tier"].isin(rule.candidates) & ~sites["facility_id"].isin(rules.exclude)
-        allowed = rules.candidate_county_types.get(name)
+        allowed = plan.county_types()
         if allowed is not None:
             candidate &= sites["county_type"].isin(allowed)
-        unit_cost = rules.upgrade_cost_cny.get(name, rule.upgrade_cost_cny)
+        unit_cost = (
+            plan.upgrade_cost_cny if plan.upgrade_cost_cny is not None else (rule.upgrade_cost_cny)
+        )
         cost = (
             np.full(len(sites), float(unit_cost))
             if unit_cost is not None
@@ -157,29 +227,26 @@ def build_problem(world: Dataset, times: TravelTimes, rules: PlanningRules) -> U
         if rule.demand_kinds is not None:
             weight[~demand["kind"].isin(rule.demand_kinds).to_numpy()] = 0.0
         required = [f for f in rules.require if f in set(sites.loc[candidate, "facility_id"])]
+        standard = (
+            plan.standard_minutes if plan.standard_minutes is not None else (rule.standard_minutes)
+        )
         tiers.append(
             UpgradeTier(
                 name=name,
-                standard_minutes=float(rules.standard_minutes.get(name, rule.standard_minutes)),
+                standard_minutes=float(standard),
                 existing=providers.to_numpy(),
                 cost=np.where(candidate.to_numpy(), cost, np.nan),
-                serves=tuple(t for t in rule.serves if t in rules.tiers),
-                weight=float(rules.weight.get(name, 1.0)),
+                serves=tuple(t for t in rule.serves if t in names),
+                weight=float(1.0 if plan.weight is None else plan.weight),
                 demand_weight=weight,
-                within_group="county_area" if name in rules.within_county else None,
-                budget=rules.tier_budget_cny.get(name),
-                min_upgrades=int(rules.min_upgrades.get(name, 0)),
-                max_upgrades=rules.max_upgrades.get(name),
-                min_group_coverage=_per_group(
-                    rules.min_county_coverage.get(name), rules.min_city_coverage.get(name)
-                ),
-                min_upgrades_per_group=_per_group(
-                    rules.min_per_county.get(name), rules.min_per_city.get(name)
-                ),
-                max_upgrades_per_group=_per_group(
-                    rules.max_per_county.get(name), rules.max_per_city.get(name)
-                ),
-                min_providers_per_group={"county_area": 1} if name in rules.every_county else {},
+                within_group="county_area" if plan.within_county else None,
+                budget=plan.budget_cny,
+                min_upgrades=int(plan.min_upgrades or 0),
+                max_upgrades=plan.max_upgrades,
+                min_group_coverage=_per_group(plan.min_county_coverage, plan.min_city_coverage),
+                min_upgrades_per_group=_per_group(plan.min_per_county, plan.min_per_city),
+                max_upgrades_per_group=_per_group(plan.max_per_county, plan.max_per_city),
+                min_providers_per_group={"county_area": 1} if plan.every_county else {},
                 required=required,
             )
         )

@@ -125,7 +125,7 @@ def check_tiers(resolved: ResolvedScenario, world: Dataset, rules: PlanningRules
         Its planning rules (`scenarios.scenario.to_planning_rules`).
     """
     tiers = set(world.facilities["tier"].astype(str))
-    for name in rules.tiers:
+    for name in rules.tier_names:
         if not tiers & set(rules.rule(name).candidates):
             wanted = ", ".join(rules.rule(name).candidates)
             raise ScenarioError(

@@ -45,7 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from geodata.datasets import available as available_datasets
 from geodata.settings import APPROX_SPEEDS_KPH
 from planning.defaults import DEFAULT_TIER_RULES
-from planning.upgrades import PlanningRules
+from planning.upgrades import PlanningRules, TierPlan
 from scenarios._files import (
     MAX_EXTENDS,
     PRESETS_DIR,
@@ -479,32 +479,19 @@ def load_scenario(path: str | Path) -> ResolvedScenario:
 
 
 def to_planning_rules(scenario: Scenario) -> PlanningRules:
-    """Return the `PlanningRules` of `scenario` (tier settings left unset keep their defaults)."""
+    """Return the `PlanningRules` of `scenario`: one `TierPlan` per planned tier.
 
-    def per_tier(field: str) -> dict[str, Any]:
-        values = {name: getattr(s, field) for name, s in scenario.tier.items()}
-        return {name: value for name, value in values.items() if value is not None}
-
-    county_types = dict(PlanningRules().candidate_county_types)
-    county_types.update(per_tier("candidate_county_types"))
+    Each is taken key for key from the tier's ``[tier.<name>]`` table (unset values keep
+    their defaults).
+    """
+    default = TierSettings()
+    plans = tuple(
+        TierPlan(name=str(name), **scenario.tier.get(name, default).model_dump())
+        for name in scenario.tiers
+    )
     return PlanningRules(
-        tiers=scenario.tiers,
-        standard_minutes=per_tier("standard_minutes"),
-        upgrade_cost_cny=per_tier("upgrade_cost_cny"),
-        weight=per_tier("weight"),
+        tiers=plans,
         demand_weight=scenario.demand_weight,
-        within_county=tuple(n for n, s in scenario.tier.items() if s.within_county),
-        every_county=tuple(n for n, s in scenario.tier.items() if s.every_county),
-        min_county_coverage=per_tier("min_county_coverage"),
-        min_city_coverage=per_tier("min_city_coverage"),
-        min_upgrades=per_tier("min_upgrades"),
-        max_upgrades=per_tier("max_upgrades"),
-        tier_budget_cny=per_tier("budget_cny"),
-        min_per_county=per_tier("min_per_county"),
-        max_per_county=per_tier("max_per_county"),
-        min_per_city=per_tier("min_per_city"),
-        max_per_city=per_tier("max_per_city"),
-        candidate_county_types=county_types,
         exclude=scenario.rules.exclude,
         require=scenario.rules.require,
     )
@@ -547,7 +534,7 @@ def check_against_world(resolved: ResolvedScenario, world: Dataset) -> None:
 def _check_required(resolved: ResolvedScenario, world: Dataset) -> None:
     """Every required facility is a candidate of a planned tier (see `check_against_world`)."""
     planning = to_planning_rules(resolved.scenario)
-    planned = {name: planning.rule(name) for name in planning.tiers}
+    planned = {name: planning.rule(name) for name in planning.tier_names}
     facilities = world.facilities.drop_duplicates("facility_id")
     sites = facilities.set_index(facilities["facility_id"].astype(str))
     county_type = world.units("county").set_index("code")["county_type"]

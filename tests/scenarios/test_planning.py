@@ -12,7 +12,9 @@ import geodata
 from geodata.dataset import Dataset
 from geodata.travel import TravelTimes
 from optimizer.metrics import plan_metrics
-from planning.upgrades import PlanningRules, build_problem, plan_upgrades
+from planning.upgrades import PlanningRules, TierPlan, build_problem, plan_upgrades
+
+TC = "township_central"
 
 pytestmark = pytest.mark.xdist_group("liaoning")
 
@@ -76,7 +78,10 @@ def test_medical_community_rule_lowers_county_tier_coverage(
 ) -> None:
     free = plan_upgrades(world, PlanningRules(), budget_cny=1.5e9, times=times)
     community = plan_upgrades(
-        world, PlanningRules(within_county=("county_3a",)), budget_cny=1.5e9, times=times
+        world,
+        PlanningRules(tiers=(TC, TierPlan("county_3a", within_county=True))),
+        budget_cny=1.5e9,
+        times=times,
     )
     assert (
         community.before["county_3a"].covered_population
@@ -99,7 +104,7 @@ def test_medical_community_rule_lowers_county_tier_coverage(
 
 
 def test_every_county_rule_explained_then_met(world: Dataset, times: TravelTimes) -> None:
-    rules = PlanningRules(every_county=("county_3a",))
+    rules = PlanningRules(tiers=(TC, TierPlan("county_3a", every_county=True)))
     short = plan_upgrades(world, rules, budget_cny=1.5e9, times=times)
     assert short.plan.status == "infeasible"
     assert "giving every county_area 1 provider(s) costs at least" in short.plan.message

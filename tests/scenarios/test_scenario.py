@@ -15,7 +15,7 @@ import geodata
 from geodata.settings import APPROX_SPEEDS_KPH
 from optimizer.upgrade import UPGRADE_OBJECTIVES
 from planning.defaults import DEFAULT_TIER_RULES
-from planning.upgrades import PlanningRules
+from planning.upgrades import PlanningRules, TierPlan
 from scenarios.scenario import (
     PRESETS_DIR,
     SCHEMA_PATH,
@@ -79,7 +79,7 @@ def test_every_preset_loads_with_name_and_description(name: str) -> None:
     assert len(resolved.sha256) == 64
     rules = to_planning_rules(scenario)
     assert isinstance(rules, PlanningRules)
-    assert rules.tiers == ("township_central", "county_3a")
+    assert rules.tier_names == ("township_central", "county_3a")
 
 
 def test_baseline_values() -> None:
@@ -149,8 +149,10 @@ def test_extends_chain_deep_merge(tmp_path: Path) -> None:
     assert scenario.travel.speed_factor == {"rural": 0.8, "national": 0.9}
     assert scenario.rules.exclude == ("C",)  # lists replace
     rules = to_planning_rules(scenario)
-    assert rules.standard_minutes == {"county_3a": 50.0}
-    assert rules.max_upgrades == {"county_3a": 4}
+    # one representation per tier (issue 12): the merged [tier.county_3a] table, key for key
+    assert rules.plan("county_3a").standard_minutes == 50.0
+    assert rules.plan("county_3a").max_upgrades == 4
+    assert rules.plan("township_central") == TierPlan("township_central")
 
 
 def test_data_paths_are_relative_to_their_file(tmp_path: Path) -> None:
@@ -399,15 +401,15 @@ def test_tier_settings_convert(tmp_path: Path) -> None:
         'candidate_county_types = ["district"]\n',
     )
     rules = to_planning_rules(load_scenario(path).scenario)
-    assert rules.tiers == ("community_hospital",)
-    assert rules.standard_minutes == {"community_hospital": 20.0}
-    assert rules.upgrade_cost_cny == {"community_hospital": 1e7}
-    assert rules.tier_budget_cny == {"community_hospital": 5e7}
-    assert rules.min_per_city == {"community_hospital": 1}
-    assert rules.candidate_county_types == {
-        "county_3a": ("county", "county_level_city"),
-        "community_hospital": ("district",),
-    }
+    assert rules.tier_names == ("community_hospital",)
+    plan = rules.plan("community_hospital")
+    assert plan.standard_minutes == 20.0
+    assert plan.upgrade_cost_cny == 1e7
+    assert plan.budget_cny == 5e7
+    assert plan.min_per_city == 1
+    # county types of the planned tiers (county_3a keeps its default when planned)
+    assert rules.candidate_county_types == {"community_hospital": ("district",)}
+    assert PlanningRules().candidate_county_types == {"county_3a": ("county", "county_level_city")}
 
 
 SCALARS = st.one_of(
