@@ -138,3 +138,32 @@ class Plan:
     solver: str
     message: str = ""
     alternatives: tuple[Plan, ...] = field(default=())
+
+    @classmethod
+    def without_solution(
+        cls, status: Status, message: str, *, solver: str, runtime_s: float = 0.0
+    ) -> Plan:
+        """Return a plan with no sites: an infeasible problem, or a run that found none.
+
+        Parameters
+        ----------
+        status
+            `Status.INFEASIBLE` or `Status.NO_SOLUTION`.
+        message
+            Why, in the planner's words.
+        solver
+            What ran (or ``"... (not run: pre-solve checks)"``).
+        runtime_s
+            Seconds spent.
+        """
+        return cls(
+            status=status,
+            objective=math.nan,
+            gap=math.nan,
+            selected=(),
+            open_sites=(),
+            assignment={},
+            runtime_s=runtime_s,
+            solver=solver,
+            message=message,
+        )

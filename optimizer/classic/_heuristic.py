@@ -120,13 +120,10 @@ def interchange(
         owner = np.zeros((costs.shape[0], k + 1))
         owner[rows, nearest] = 1.0
         saving = gain[:, None] - loss[None, :] + extra_rows.T @ owner[:, :k]
-        saving[chosen] = -np.inf
-        best = int(np.argmax(saving))
-        f, slot = divmod(best, k)
-        if not saving[f, slot] > 1e-9 * max(1.0, abs(current)):
+        swapped = _best_swap(saving, chosen, current)
+        if swapped is None:
             break
-        chosen[slot] = f
-        chosen = np.sort(chosen)
+        chosen = swapped
     return chosen
 
 
@@ -209,12 +206,25 @@ def sparse_interchange(
             ],
             minlength=n_col * k,
         ).reshape(n_col, k)
-        saving = gain[:, None] - loss[None, :] + extra
-        saving[chosen] = -np.inf
-        best = int(np.argmax(saving))
-        f, out = divmod(best, k)
-        if not saving[f, out] > 1e-9 * max(1.0, abs(current)):
+        saving = np.asarray(gain[:, None] - loss[None, :] + extra, dtype=np.float64)
+        swapped = _best_swap(saving, chosen, current)
+        if swapped is None:
             break
-        chosen[out] = f
-        chosen = np.sort(chosen)
+        chosen = swapped
     return chosen
+
+
+def _best_swap(saving: FloatArray, chosen: IntArray, current: float) -> IntArray | None:
+    """Apply the best swap of `saving` (site in x slot out) to `chosen`; None if none helps.
+
+    ``saving[f, slot]`` is the cost saved by opening site ``f`` instead of ``chosen[slot]``;
+    a swap must save more than a relative 1e-9 of the `current` cost.
+    """
+    saving[chosen] = -np.inf
+    best = int(np.argmax(saving))
+    f, slot = divmod(best, chosen.size)
+    if not saving[f, slot] > 1e-9 * max(1.0, abs(current)):
+        return None
+    swapped = chosen.copy()
+    swapped[slot] = f
+    return np.sort(swapped)

@@ -149,17 +149,7 @@ def _plan(
             if run.status is Status.INFEASIBLE
             else run.reason
         )
-        return Plan(
-            status=run.status,
-            objective=math.nan,
-            gap=math.nan,
-            selected=(),
-            open_sites=(),
-            assignment={},
-            runtime_s=runtime_s,
-            solver=run.solver,
-            message=message,
-        )
+        return Plan.without_solution(run.status, message, solver=run.solver, runtime_s=runtime_s)
     chosen = sel.free[run.values[form.y_cols] > 0.5]
     new = np.zeros(problem.n_site, dtype=np.bool_)
     new[chosen] = True
@@ -333,16 +323,11 @@ def solve(
         sel = replace(sel, p_exact=False)
     reason = explain_infeasible(problem, sel, objective, threshold)
     if reason is not None:
-        return Plan(
-            status=Status.INFEASIBLE,
-            objective=math.nan,
-            gap=math.nan,
-            selected=(),
-            open_sites=(),
-            assignment={},
-            runtime_s=time.perf_counter() - start,
+        return Plan.without_solution(
+            Status.INFEASIBLE,
+            reason,
             solver=f"{solver_label(options.solver)} (not run: pre-solve checks)",
-            message=reason,
+            runtime_s=time.perf_counter() - start,
         )
     no_goods: list[BoolArray] = []
     plans: list[Plan] = []

@@ -483,14 +483,4 @@ def _solve_one(
 
 
 def _no_plan(message: str) -> Plan:
-    return Plan(
-        status=Status.INFEASIBLE,
-        objective=math.nan,
-        gap=math.nan,
-        selected=(),
-        open_sites=(),
-        assignment={},
-        runtime_s=0.0,
-        solver="not run: pre-solve checks",
-        message=message,
-    )
+    return Plan.without_solution(Status.INFEASIBLE, message, solver="not run: pre-solve checks")
