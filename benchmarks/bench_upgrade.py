@@ -39,9 +39,9 @@ def _cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
         ),
         ("median, 2 tiers, 1.5 bn", {}, {"objective": "median", "budget_cny": 1.5e9}),
         ("minmax, 2 tiers, 1.5 bn", {}, {"objective": "minmax", "budget_cny": 1.5e9}),
-        ("equity (1 % stage gaps), 1.5 bn", {}, {"objective": "equity", "budget_cny": 1.5e9}),
+        ("equity, 1.5 bn", {}, {"objective": "equity", "budget_cny": 1.5e9}),
         (
-            "lexicographic (1 % stage gaps), 1.5 bn",
+            "lexicographic, 1.5 bn",
             {},
             {"objective": "lexicographic", "budget_cny": 1.5e9},
         ),
