@@ -12,11 +12,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geodata
+from scenarios import __version__
 from scenarios.rundir import jsonable
 from scenarios.scenario import (
     PRESETS_DIR,
@@ -148,13 +148,6 @@ def key_file(resolved: ResolvedScenario, key: str) -> Path:
     return file
 
 
-def _version() -> str:
-    try:
-        return version("healthplan")
-    except PackageNotFoundError:  # pragma: no cover - source tree
-        return "0+unknown"
-
-
 def context_summary(prepared: Prepared) -> dict[str, Any]:
     """Summarise what a run was made from.
 
@@ -183,7 +176,7 @@ def context_summary(prepared: Prepared) -> dict[str, Any]:
     }
     summary: dict[str, Any] = jsonable(
         {
-            "healthplan": _version(),
+            "healthplan": __version__,
             "scenario": {
                 "name": s.name,
                 "description": s.description,

@@ -41,13 +41,13 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from scenarios import __version__
 from scenarios.errors import ScenariosError
 
 __all__ = [
@@ -154,13 +154,6 @@ def interrupt_requested() -> bool:
 def committed() -> tuple[Path, ...]:
     """Return the folders this process has swapped into place so far."""
     return tuple(_COMMITTED)
-
-
-def _healthplan_version() -> str:
-    try:
-        return version("healthplan")
-    except PackageNotFoundError:  # pragma: no cover - source tree without metadata
-        return "0+unknown"
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:
@@ -397,7 +390,7 @@ def atomic_folder(
             manifest = {
                 "files": files,
                 "format": _FORMAT,
-                "healthplan": _healthplan_version(),
+                "healthplan": __version__,
                 "kind": kind,
             }
             text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"

@@ -310,13 +310,14 @@ def validate_scenario(
     """
     prepared = prepare(scenario, progress=progress)
     s = prepared.resolved.scenario
-    if s.kind == "upgrade":
-        progress("checking the rules")
-        problem = build_problem(prepared.world, prepared.times, upgrade_rules(prepared))
-        reason = check_upgrades(problem, budget=s.budget_cny, yearly_budgets=s.yearly_budgets_cny)
-        if reason:
-            raise infeasible_error(prepared.resolved, reason)
     if quick:
+        if s.kind == "upgrade":  # the solve runs the same pre-checks first
+            progress("checking the rules")
+            problem = build_problem(prepared.world, prepared.times, upgrade_rules(prepared))
+            budgets = s.yearly_budgets_cny
+            reason = check_upgrades(problem, budget=s.budget_cny, yearly_budgets=budgets)
+            if reason:
+                raise infeasible_error(prepared.resolved, reason)
         return prepared
     if s.kind == "centres":
         solve_centres(prepared, progress)

@@ -18,12 +18,12 @@ import tempfile
 import warnings
 from collections.abc import Mapping
 from functools import cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Final
 
 import jinja2
 
+from scenarios import __version__
 from scenarios.briefing._text import TEXT
 from scenarios.errors import ScenariosError
 from scenarios.maps.style import FONT_STACK, LANGUAGES
@@ -209,11 +209,8 @@ def briefing_names(language: str, *, pdf: bool = True) -> list[str]:
 
 
 def package_version() -> str:
-    """Return the installed healthplan version."""
-    try:
-        return version("healthplan")
-    except PackageNotFoundError:  # pragma: no cover - source tree
-        return "0+unknown"
+    """Return the installed healthplan version (`scenarios.__version__`)."""
+    return __version__
 
 
 def page_context(
