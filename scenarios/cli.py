@@ -205,7 +205,10 @@ def _minutes(value: float | None) -> str:
 
 
 _OUTPUT_HELP = "Result folder (default out/<scenario name>)."
-_FORCE_HELP = "Replace the output folder if it exists."
+_FORCE_HELP = (
+    "Replace the output folder if healthplan wrote it and it holds nothing else "
+    "(never the working or home folder, or one holding an input)."
+)
 _JSON_HELP = "Print JSON on stdout."
 
 
@@ -227,7 +230,7 @@ def run(  # noqa: PLR0917 - typer reads options from the parameters
     """Solve a scenario and write its result folder.
 
     The folder holds plan.gpkg, upgrades.csv, summary.json, maps and briefings. An existing
-    folder is kept unless --force.
+    folder is kept unless --force, which replaces only a result folder healthplan wrote.
     """
     from scenarios.runner import run_scenario
 
