@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -111,6 +111,15 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _interrupted(done: tuple[Path, ...]) -> NoReturn:
+    """Report an interrupt in one line and exit with 130."""
+    if done:
+        _err.print(f"interrupted; {done[-1]} had already been written in full", soft_wrap=True)
+    else:
+        _err.print("interrupted; nothing was changed")
+    raise typer.Exit(code=130) from None
+
+
 @contextmanager
 def _command() -> Iterator[None]:
     """Run a command body, reporting user errors and interrupts as one line.
@@ -118,7 +127,7 @@ def _command() -> Iterator[None]:
     User errors exit with code 2, Ctrl-C and SIGTERM with 130. SIGTERM is turned into
     `KeyboardInterrupt` so every clean-up runs.
     """
-    from scenarios.rundir import committed, request_interrupt
+    from scenarios.rundir import committed, interrupt_requested, request_interrupt
 
     before = len(committed())
     request_interrupt(False)
@@ -131,17 +140,19 @@ def _command() -> Iterator[None]:
     hook, sys.unraisablehook = sys.unraisablehook, _quiet_interrupts
     try:
         yield
-    except _user_errors() as exc:
-        _fail(exc)
     except KeyboardInterrupt:
         if _state["debug"]:
             raise
-        done = committed()[before:]
-        if done:
-            _err.print(f"interrupted; {done[-1]} had already been written in full", soft_wrap=True)
-        else:
-            _err.print("interrupted; nothing was changed")
-        raise typer.Exit(code=130) from None
+        _interrupted(committed()[before:])
+    except Exception as exc:
+        # A signal that lands inside a C extension's import or callback surfaces as that
+        # library's own error (highspy: "ImportError: initialization failed"); the flag set
+        # by the handler tells it apart from a real failure.
+        if interrupt_requested() and not _state["debug"]:
+            _interrupted(committed()[before:])
+        if isinstance(exc, _user_errors()):
+            _fail(exc)
+        raise
     finally:
         sys.unraisablehook = hook
         for number, handler in previous.items():

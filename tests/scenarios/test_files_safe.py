@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 import scenarios.rundir as atomic
@@ -291,3 +292,36 @@ def test_an_interrupt_changes_nothing(
     assert "asyncio" not in err
     assert snapshot(target) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no work folder left
+
+
+def test_an_interrupt_inside_a_library_is_still_an_interrupt(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """CI caught SIGINT during ``import highspy``: it surfaced as "ImportError:
+    initialization failed" with a traceback and exit 1. The handler's flag makes it
+    an interrupt, whatever a C extension turns the KeyboardInterrupt into."""
+    from scenarios import cli
+    from scenarios.rundir import request_interrupt
+
+    def import_interrupted() -> None:
+        request_interrupt()
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as signal_raised:
+            raise ImportError("initialization failed") from signal_raised
+
+    def command() -> None:
+        with cli._command():
+            import_interrupted()
+
+    with pytest.raises(typer.Exit) as stop:
+        command()
+    assert stop.value.exit_code == 130
+    assert capsys.readouterr().err == "interrupted; nothing was changed\n"
+
+
+def test_a_real_error_without_an_interrupt_keeps_its_traceback() -> None:
+    from scenarios import cli
+
+    with pytest.raises(ImportError, match="initialization failed"), cli._command():
+        raise ImportError("initialization failed")
