@@ -62,6 +62,11 @@ class Dataset:
         Expressway corridors (ordered county-level places) for the approximated graph.
     manifest
         Build manifest (file hashes, counts, parameters) or ``{}``.
+    population_year
+        Year of the townships' demand columns: 2020 (the census) or a projection year
+        (`with_population`).
+    population_variant
+        ``"census"`` for 2020, else the projection variant (``low``, ``central``, ``high``).
     """
 
     name: str
@@ -76,6 +81,9 @@ class Dataset:
     _province: list[tuple[gpd.GeoDataFrame, BaseGeometry | None]] = field(
         default_factory=list, repr=False
     )
+    population_year: int = 2020
+    population_variant: str = "census"
+    _census: pd.DataFrame | None = field(default=None, repr=False)
 
     # --- admin units ---------------------------------------------------------------------
     @property
@@ -120,6 +128,58 @@ class Dataset:
         """Boundaries of one level (``"city"`` or ``"county"``), indexed by code."""
         rows = self.boundaries[self.boundaries["level"] == level]
         return rows.set_index("code", drop=False).sort_index()
+
+    # --- population futures (geodata.projection) ----------------------------------------
+    def with_population(self, year: int, variant: str = "central") -> Dataset:
+        """Return the same world with the townships' demand columns of one projection.
+
+        ``population``, ``pop_0_14``, ``pop_15_64``, ``pop_65plus`` and ``pop_female_15_49``
+        of `townships` and `demand` are replaced by the county projection of `year` and
+        `variant` (``projections.csv`` of the shipped dataset, ``docs/projections.md``),
+        carried down to townships by their 2020 share of each band; everything else is
+        shared with this world. Year 2020 gives today's census figures unchanged
+        (`population_variant` ``"census"`` whatever the variant).
+
+        Parameters
+        ----------
+        year
+            One of `geodata.projection.YEARS` (2020, 2025, 2030, 2035).
+        variant
+            One of `geodata.projection.VARIANTS` (``low``, ``central``, ``high``).
+
+        Returns
+        -------
+        Dataset
+            A new world with `population_year` and `population_variant` set.
+
+        Raises
+        ------
+        geodata.errors.HealthplanDataError
+            An unknown year or variant (the message names the valid ones), or a world
+            without projections (a user GeoPackage) for a year other than 2020.
+        """
+        from geodata.projection import with_population
+
+        return with_population(self, year, variant)
+
+    @property
+    def census_population(self) -> pd.DataFrame:
+        """The 2020 census demand columns per township (``code``, ``county_code`` and bands).
+
+        Kept by `with_population`, so a projected world can be projected again from 2020.
+        """
+        if self._census is not None:
+            return self._census
+        from geodata.projection import DEMAND_COLUMNS
+
+        missing = [c for c in DEMAND_COLUMNS if c not in self.townships.columns]
+        if missing:
+            msg = (
+                f"{self.name}: column {missing[0]!r}: townships lack the age bands a projection "
+                "needs - use the shipped dataset"
+            )
+            raise HealthplanDataError(msg)
+        return pd.DataFrame(self.townships[["code", "county_code", *DEMAND_COLUMNS]])
 
     # --- network and travel times ----------------------------------------------------------
     def graph(
