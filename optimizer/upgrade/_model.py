@@ -27,6 +27,8 @@ class _Cover:
     year: int
     cols: IntArray
     reach: sp.csr_array  # y rows x pairs
+    rows: IntArray | None = None  # demand row of each y column (`optimizer.upgrade.robust`)
+    base: BoolArray | None = None  # demand rows an existing provider covers
 
 
 @dataclass(frozen=True)
@@ -229,8 +231,13 @@ def build_model(
     carry_over: bool,
     equity_group: str | None,
     unreachable: float,
+    all_rows: bool = False,
 ) -> Built:
-    """Assemble the MILP for `kind` (coverage, median or minmax)."""
+    """Assemble the MILP for `kind` (coverage, median or minmax).
+
+    With `all_rows`, coverage variables exist for demand rows of zero weight too (the robust
+    objectives weigh them by other demand vectors, `optimizer.upgrade.robust`).
+    """
     tiers = problem.tiers
     n_years = len(yearly_budgets) if yearly_budgets is not None else 1
     costs = [np.asarray(t.cost, dtype=np.float64) for t in tiers]
@@ -287,8 +294,9 @@ def build_model(
                     sites_to_pairs=sites_to_pairs,
                     x=x_cols[y],
                     in_objective=kind == "coverage",
+                    all_rows=all_rows,
                 )
-                aux.append(_Cover(y, terms[0], reach))
+                aux.append(_Cover(y, terms[0], reach, terms[1], terms[2]))
                 if y == n_years - 1:
                     _group_coverage_rows(b, problem, tier, terms)
                     equity_terms.append((*terms, tier.weight))
@@ -432,6 +440,7 @@ def _coverage_block(
     sites_to_pairs: sp.csr_array,
     x: IntArray,
     in_objective: bool,
+    all_rows: bool = False,
 ) -> tuple[tuple[IntArray, IntArray, BoolArray], sp.csr_array]:
     """Add the ``y`` variables and rows for one tier and year.
 
@@ -445,7 +454,7 @@ def _coverage_block(
     weight = np.asarray(tier.demand_weight, dtype=np.float64)
     reach = sp.csr_array(cover @ sites_to_pairs)
     reach.eliminate_zeros()
-    open_rows = np.flatnonzero(~base & (np.diff(reach.indptr) > 0) & (weight > 0))
+    open_rows = np.flatnonzero(~base & (np.diff(reach.indptr) > 0) & ((weight > 0) | all_rows))
     block = sp.csr_array(reach[open_rows])
     objective = -tier.weight * weight[open_rows] if in_objective else np.zeros(open_rows.size)
     y = b.add_vars(open_rows.size, cost=objective, lo=0.0, hi=1.0)

@@ -85,6 +85,7 @@ from optimizer.result import Status
 from optimizer.upgrade._checks import explain_infeasible, explain_solver_infeasible
 from optimizer.upgrade._heuristic import phased_start, year_floors
 from optimizer.upgrade._model import Built, build_model, max_violation
+from optimizer.upgrade.robust import DemandScenarios, solve_robust
 
 __all__ = [
     "UPGRADE_OBJECTIVES",
@@ -411,6 +412,8 @@ def solve_upgrades(
     solver: str = "highs",
     time_limit: float | None = None,
     mip_gap: float | None = None,
+    robust: str | None = None,
+    demand_scenarios: DemandScenarios | None = None,
 ) -> UpgradePlan:
     """Choose upgrades that optimise `objective` under the problem's rules.
 
@@ -435,7 +438,23 @@ def solve_upgrades(
         ``"highs"`` (default) or ``"cbc"``; time limit and relative gap of every solver run
         (default gap `optimizer.result.DEFAULT_MIP_GAP`). A plan proven only within a larger
         gap (a looser ``mip_gap``, or a time limit) is ``feasible``, never ``optimal``.
+    robust, demand_scenarios
+        ``"worst_case"`` or ``"min_regret"`` over `demand_scenarios` (name → demand weights,
+        the tie-breaking reference first): coverage objective, one period only
+        (`optimizer.upgrade.robust.solve_robust`).
     """
+    if robust is not None:
+        return _robust(
+            problem,
+            objective=objective,
+            robust=robust,
+            scenarios=demand_scenarios,
+            budget=budget,
+            yearly_budgets=yearly_budgets,
+            solver=solver,
+            time_limit=time_limit,
+            mip_gap=mip_gap,
+        )
     start = time.perf_counter()
     check_choice("objective", objective, UPGRADE_OBJECTIVES)
     options = solver_options(solver, time_limit, mip_gap)
@@ -504,6 +523,39 @@ def solve_upgrades(
         infeasible=explain_solver_infeasible(
             problem, budget=budget, yearly_budgets=years, carry_over=carry_over
         ),
+    )
+
+
+def _robust(
+    problem: UpgradeProblem,
+    *,
+    objective: str,
+    robust: str,
+    scenarios: DemandScenarios | None,
+    budget: float | None,
+    yearly_budgets: Sequence[float] | None,
+    solver: str,
+    time_limit: float | None,
+    mip_gap: float | None,
+) -> UpgradePlan:
+    """Check the options a robust plan cannot take, then `solve_robust`."""
+    if objective != "coverage":
+        msg = f"robust = {robust!r} needs objective 'coverage', not {objective!r}"
+        raise InvalidOptionError(msg)
+    if yearly_budgets is not None:
+        msg = f"robust = {robust!r} plans one period - remove yearly_budgets"
+        raise InvalidOptionError(msg)
+    if not scenarios:
+        msg = f"robust = {robust!r} needs demand_scenarios (name -> demand weights)"
+        raise InvalidOptionError(msg)
+    return solve_robust(
+        problem,
+        scenarios,
+        criterion=robust,
+        budget=budget,
+        solver=solver,
+        time_limit=time_limit,
+        mip_gap=mip_gap,
     )
 
 
