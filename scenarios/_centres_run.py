@@ -1,7 +1,9 @@
 """Runs of ``kind = "centres"`` scenarios: time-critical centre designation per type.
 
-Writes, atomically like an upgrade run: ``centres.csv`` (existing and designated sites per
-type and level), ``cities.csv`` and ``counties.csv`` (covered population and share per unit,
+Existing centres (the scenario's ``centres.existing`` table,
+`planning.networks.existing`) are open before and after, outside ``max_centres``. Writes,
+atomically like an upgrade run: ``centres.csv`` (existing and designated sites per type and
+level), ``cities.csv`` and ``counties.csv`` (covered population and share per unit,
 type and level, before and after), ``summary.json`` (the run's context, and per type the
 solver status, gap, designations and metrics; deterministic) and ``timing.json``.
 """
@@ -39,9 +41,12 @@ def solve_centres(prepared: Prepared, progress: Progress) -> dict[str, NetworkRe
     results: dict[str, NetworkResult] = {}
     for name in c.types:
         progress(f"designating {name} centres")
+        existing = _existing(prepared, name)
         result = plan_centres(
             prepared.world,
             name,
+            existing=existing.get("existing"),
+            existing_city_level=existing.get("existing_city_level"),
             max_centres=c.max_centres,
             per_city=c.per_city,
             per_county=c.per_county,
@@ -72,6 +77,17 @@ def solve_centres(prepared: Prepared, progress: Progress) -> dict[str, NetworkRe
     return results
 
 
+def _existing(prepared: Prepared, centre: str) -> dict[str, tuple[str, ...]]:
+    """Return the ``existing`` (with the chain also ``existing_city_level``) ids of `centre`."""
+    table = prepared.existing_centres
+    if table is None:
+        return {}
+    if not prepared.resolved.scenario.centres.chain:
+        return {"existing": table.ids(centre)}
+    first, city = table.chain_levels(centre, prepared.world)
+    return {"existing": first, "existing_city_level": city}
+
+
 def _stacked(results: dict[str, NetworkResult], table: str) -> pd.DataFrame:
     frames: list[pd.DataFrame] = []
     for name, result in results.items():
@@ -91,8 +107,9 @@ def run_centres(
     summary = context_summary(prepared)
     summary["kind"] = "centres"
     networks = {name: r.summary() for name, r in results.items()}
-    for network in networks.values():
+    for name, network in networks.items():
         network.pop("runtime_s", None)  # wall-clock: timing.json
+        network["existing"] = {k: list(v) for k, v in _existing(prepared, name).items()}
     summary["networks"] = networks
     statuses = [Status(str(n["status"])) for n in networks.values()]
     summary["status"] = str(worst_status(statuses))

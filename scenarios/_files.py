@@ -197,6 +197,10 @@ def _absolute_paths(raw: dict[str, Any], file: Path) -> dict[str, Any]:
     facilities = out.get("facilities")
     if isinstance(facilities, str) and facilities:
         out["facilities"] = str(_relative(file, "facilities", facilities))
+    centres = out.get("centres")
+    existing = centres.get("existing") if isinstance(centres, dict) else None
+    if isinstance(centres, dict) and isinstance(existing, str) and existing:
+        out["centres"] = {**centres, "existing": str(_relative(file, "centres.existing", existing))}
     return out
 
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from geodata.dataset import Dataset
     from geodata.travel import TravelTimes
+    from planning.networks.existing import ExistingCentres
     from planning.upgrades import PlanningRules
 
 __all__ = [
@@ -61,6 +62,8 @@ class Prepared:
     seconds: dict[str, float] = field(default_factory=dict)
     #: The planning rules of an upgrade scenario, converted once (None for other kinds).
     rules: PlanningRules | None = None
+    #: The checked table of existing centres of a centres scenario (``centres.existing``).
+    existing_centres: ExistingCentres | None = None
 
 
 def quiet(_: str) -> None:
@@ -86,6 +89,11 @@ def prepare(scenario: str | Path | ResolvedScenario, *, progress: Progress = qui
     rules = to_planning_rules(s) if s.kind == "upgrade" else None
     if rules is not None:
         check_tiers(resolved, world, rules)
+    existing = None
+    if s.kind == "centres" and s.centres.existing is not None:
+        from planning.networks.existing import read_existing_centres
+
+        existing = read_existing_centres(s.centres.existing, world)
     seconds["load_s"] = time.perf_counter() - start
     start = time.perf_counter()
     progress("building the road graph and travel times")
@@ -93,20 +101,28 @@ def prepare(scenario: str | Path | ResolvedScenario, *, progress: Progress = qui
     times = world.travel_times(graph=graph, cutoff_minutes=s.travel.cutoff_minutes)
     seconds["travel_s"] = time.perf_counter() - start
     return Prepared(
-        resolved=resolved, world=world, graph=graph, times=times, seconds=seconds, rules=rules
+        resolved=resolved,
+        world=world,
+        graph=graph,
+        times=times,
+        seconds=seconds,
+        rules=rules,
+        existing_centres=existing,
     )
 
 
 def run_inputs(prepared: Prepared) -> tuple[Path, ...]:
     """Return the files a run reads (a result folder may never hold one of them).
 
-    They are the scenario and the files it extends, the facility table and a dataset
-    GeoPackage.
+    They are the scenario and the files it extends, the facility table, the table of
+    existing centres and a dataset GeoPackage.
     """
     s = prepared.resolved.scenario
     paths = list(prepared.resolved.chain)
     if s.facilities:
         paths.append(Path(s.facilities))
+    if prepared.existing_centres is not None:
+        paths.append(prepared.existing_centres.path)
     if s.dataset.lower().endswith(".gpkg"):
         paths.append(Path(s.dataset))
     return tuple(paths)
@@ -153,7 +169,8 @@ def context_summary(prepared: Prepared) -> dict[str, Any]:
 
     Keys: ``healthplan`` (version), ``scenario`` (name, description, file, extends chain,
     sha256, resolved settings), ``data`` (dataset summary, source and file hashes, facility
-    file) and ``travel`` (graph source, speeds, cutoff, graph size).
+    file, the table of existing centres: name, SHA-256, rows per type) and ``travel`` (graph
+    source, speeds, cutoff, graph size).
     """
     resolved, world = prepared.resolved, prepared.world
     s = resolved.scenario
@@ -165,6 +182,8 @@ def context_summary(prepared: Prepared) -> dict[str, Any]:
     }
     if s.facilities:
         data["facilities_file"] = Path(s.facilities).name
+    if prepared.existing_centres is not None:
+        data["existing_centres"] = prepared.existing_centres.summary()
     graph = prepared.graph
     travel = {
         "graph": "approximated roads (geodata.approx_roads)",

@@ -181,6 +181,9 @@ class CentresSettings(BaseModel):
     #: Two-stage chain: nearest county-level centre, then transfer to a city-level centre.
     chain: Flag = False
     standard_minutes: dict[CentreName, Positive] = Field(default_factory=dict)
+    #: CSV of existing centres (facility_id, centre; planning.networks.existing), relative to
+    #: the file that sets it: they are open before and after, outside max_centres.
+    existing: Text | None = None
 
 
 class SpecialtiesSettings(BaseModel):
@@ -338,8 +341,7 @@ def _check_rules(scenario: Scenario, file_of: Callable[[str], Path]) -> None:
                     f'applies to kind = "upgrade" only, this scenario is kind = "{scenario.kind}"'
                 )
                 fail(key, problem, "remove it")
-    if scenario.kind == "centres":
-        _check_centres(scenario, fail)
+    _check_centres(scenario, fail)
     _check_standards(scenario, fail)
     _check_data(scenario, fail)
 
@@ -367,6 +369,14 @@ def _check_tier_settings(scenario: Scenario, fail: Fail) -> None:
 
 def _check_centres(scenario: Scenario, fail: Fail) -> None:
     centres = scenario.centres
+    if scenario.kind != "centres" and centres.existing is not None:
+        fail(
+            "centres.existing",
+            f'applies to kind = "centres" only, this scenario is kind = "{scenario.kind}"',
+            "remove it",
+        )
+    if scenario.kind != "centres":
+        return
     twice = _duplicate(centres.types)
     if twice is not None:
         fail("centres.types", f"{twice!r} is listed twice", "list each centre type once")
@@ -392,6 +402,9 @@ def _check_data(scenario: Scenario, fail: Fail) -> None:
         )
     if scenario.facilities is not None and not Path(scenario.facilities).is_file():
         fail("facilities", f"file {scenario.facilities!r} not found", "check the path")
+    existing = scenario.centres.existing
+    if existing is not None and not Path(existing).is_file():
+        fail("centres.existing", f"file {existing!r} not found", "check the path")
 
 
 def _check_standards(scenario: Scenario, fail: Fail) -> None:

@@ -37,6 +37,7 @@ from planning.networks.report import NetworkResult
 if TYPE_CHECKING:
     from geodata.dataset import Dataset
     from geodata.travel import TravelTimes
+    from planning.networks.existing import ExistingCentres
 
 __all__ = [
     "CENTRE_TYPES",
@@ -244,8 +245,9 @@ def plan_centres(
         Adds ``elderly_weight × pop_65plus`` to the demand weight (for stroke and chest pain:
         a person aged 65+ counts ``1 + elderly_weight`` times).
     existing
-        Facility ids already designated (open at no cost); county-level centres with
-        ``chain``.
+        Facility ids already designated (open at no cost, before and after, outside
+        ``max_centres``); county-level centres with ``chain``. A planner's CSV of existing
+        centres is read by `planning.networks.existing.read_existing_centres`.
     existing_city_level
         With ``chain``: facility ids of existing city-level centres.
     upgraded, eligible
@@ -315,6 +317,32 @@ def plan_centres(
     )
 
 
-def plan_all_centres(world: Dataset, **options: Any) -> dict[str, NetworkResult]:
-    """`plan_centres` for each of the five types with the same options."""
-    return {name: plan_centres(world, name, **options) for name in CENTRE_TYPES}
+def plan_all_centres(
+    world: Dataset, *, existing_centres: ExistingCentres | None = None, **options: Any
+) -> dict[str, NetworkResult]:
+    """`plan_centres` for each of the five types with the same options.
+
+    Parameters
+    ----------
+    world
+        The planning world.
+    existing_centres
+        The planner's table of existing centres
+        (`planning.networks.existing.read_existing_centres`): each type starts from its own
+        (with ``chain=True``, those at city-level tiers are city-level centres).
+    **options
+        Keyword arguments of `plan_centres` (not ``existing``, ``existing_city_level``).
+    """
+    results = {}
+    for name in CENTRE_TYPES:
+        ids: dict[str, Any] = {}
+        if existing_centres is not None:
+            chain = options.get("chain", False)
+            if chain is False:
+                ids["existing"] = existing_centres.ids(name)
+            else:
+                spec = chain if isinstance(chain, ChainSpec) else None
+                first, city = existing_centres.chain_levels(name, world, spec)
+                ids = {"existing": first, "existing_city_level": city}
+        results[name] = plan_centres(world, name, **ids, **options)
+    return results
