@@ -202,8 +202,11 @@ def render_section(frame: pd.DataFrame) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in table.itertuples(index=False):
+        if r.year == proj.BASE_YEAR and r.variant != proj.VARIANTS[0]:
+            continue  # the census, the same in every variant
+        variant = proj.CENSUS_VARIANT if r.year == proj.BASE_YEAR else str(r.variant)
         lines.append(
-            f"| {r.year} | {r.variant} | {r.population:,} | {r.pop_0_14:,} | {r.pop_15_64:,} | "
+            f"| {r.year} | {variant} | {r.population:,} | {r.pop_0_14:,} | {r.pop_15_64:,} | "
             f"{r.pop_65plus:,} | {r.pop_female_15_49:,} | {r.share_65plus:.1f} % |"
         )
     body = "\n".join(lines)
@@ -214,13 +217,15 @@ def render_section(frame: pd.DataFrame) -> str:
 One row per county, year (2020, 2025, 2030, 2035) and variant (low, central, high) with
 `population`, `pop_0_14`, `pop_15_64`, `pop_65plus`, `pop_female_15_49`
 (`python -m geodata.build.projections`, method `geodata.projection`, documented with every
-assumption in the repository's `docs/projections.md`). 2020 is the census itself (every
-variant); `population` = the sum of the three bands. Cohort-component by sex and 5-year age
-from `{COUNTY_FILE}`: model life tables (Gompertz-Makeham) at e0 {e0["male"]} (men) /
-{e0["female"]} (women) in 2020 (ASSUMPTION), children 0-4 from each county's 2020 child-woman
-ratio x a variant factor, net migration per city from the 2010-2020 residual of `{CITY_FILE}`.
-`geodata.Dataset.with_population(year, variant)` carries a projection down to townships by
-their 2020 share of each band (largest remainder).
+assumption in the repository's `docs/projections.md`; the assumptions are the `projections`
+build parameter below). 2020 is the census itself (every variant); `population` = the sum of
+the three bands. Cohort-component by sex and 5-year age from
+`{COUNTY_FILE}`: model life tables (Gompertz-Makeham) at e0
+{e0["male"]} (men) / {e0["female"]} (women) in 2020 (ASSUMPTION), children 0-4 from each
+county's 2020 child-woman ratio x a variant factor, net migration per city from the 2010-2020
+residual of `{CITY_FILE}`. `geodata.Dataset.with_population(year, variant)`
+carries a projection down to townships by their 2020 share of each band (largest remainder).
+Province totals:
 
 {body}
 """
