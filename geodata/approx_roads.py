@@ -29,7 +29,11 @@ Method
    ``class = national_highway``; a class is never lowered). A place is found by its code;
    a prefecture code (``210100``) also matches that city's seat. Legs whose places are
    unknown or not connected by land are skipped and listed in the report.
-6. **Attributes.** ``length`` (m) = geodesic distance (WGS-84 ellipsoid, `pyproj.Geod`) ×
+6. **Places outside the province** (``level = "external"``, e.g. cross-border hospitals)
+   take no part in steps 2-5; each is joined by ``national`` links to its ``BORDER_LINKS``
+   nearest places inside the province and to the nearest city or county seat inside
+   (straight line x circuity, no length limit): the roads that cross the border.
+7. **Attributes.** ``length`` (m) = geodesic distance (WGS-84 ellipsoid, `pyproj.Geod`) ×
    ``circuity``; ``highway`` = class; ``speed_kph`` from ``speeds_kph``; ``travel_time`` (s) =
    length / speed (+ boarding for ferries). Each link is one edge in each direction, so
    one connected component is one strongly connected component; this is checked.
@@ -86,15 +90,21 @@ from shapely.geometry.base import BaseGeometry
 from geodata import settings
 from geodata.errors import DataProblem, DataValidationError
 
-__all__ = ["LINK_CLASSES", "approximated_graph"]
+__all__ = ["BORDER_LINKS", "EXTERNAL_LEVEL", "LINK_CLASSES", "approximated_graph"]
 
 logger = logging.getLogger("geodata.approx_roads")
 
 #: Link classes, lowest to highest; a link that qualifies for two keeps the higher one.
 LINK_CLASSES: tuple[str, ...] = ("rural", "national", "expressway", "ferry")
 _RANK = {"rural": 0, "national": 1, "expressway": 2}
+#: Level of a place outside the province (a cross-border provider): it joins the graph by
+#: ``national`` links to its `BORDER_LINKS` nearest places and its nearest seat inside, never
+#: by the land steps.
+EXTERNAL_LEVEL = "external"
+#: Links from each external place to its nearest places inside the province.
+BORDER_LINKS = 2
 _SEAT_LEVELS = frozenset({"province", "city", "county"})
-_LEVELS = frozenset({*_SEAT_LEVELS, "township"})
+_LEVELS = frozenset({*_SEAT_LEVELS, "township", EXTERNAL_LEVEL})
 _CORRIDOR_COLUMNS = ("route_code", "route_name_en", "class", "seq", "place_adcode", "note")
 _CORRIDOR_CLASSES = {"expressway": "expressway", "national_highway": "national"}
 
@@ -120,7 +130,8 @@ def approximated_graph(
     ----------
     places
         Seat points in EPSG:4326 with columns ``code`` (str, unique) and ``level``
-        (``province``, ``city``, ``county`` or ``township``).
+        (``province``, ``city``, ``county``, ``township``, or ``external`` for a place
+        outside the province, see step 6).
     land
         Land of the province in EPSG:4326, islands included.
     corridors
@@ -164,9 +175,18 @@ def approximated_graph(
     xy = np.column_stack([mx, my]).astype(np.float64)
     land_zone = _land_zone(land, to_metric, coast_tolerance_m)
 
-    link_class, land_report = _land_links(
-        xy, levels, land_zone, k_nearest=k_nearest, max_link_m=max_link_km * 1000.0
+    inside = np.flatnonzero(np.array([level != EXTERNAL_LEVEL for level in levels], dtype=bool))
+    local_class, land_report = _land_links(
+        xy[inside],
+        [levels[i] for i in inside],
+        land_zone,
+        k_nearest=k_nearest,
+        max_link_m=max_link_km * 1000.0,
     )
+    link_class = {(int(inside[i]), int(inside[j])): cls for (i, j), cls in local_class.items()}
+    border = _border_links(xy, inside, levels)
+    link_class.update(border)
+    land_report["border_links"] = len(border)
     keys = sorted(link_class)
     ends = np.array(keys, dtype=np.int64).reshape(-1, 2)
     _, _, geodesic = Geod(ellps="WGS84").inv(
@@ -189,6 +209,7 @@ def approximated_graph(
                 "max_link_km": float(max_link_km),
                 "coast_tolerance_m": float(coast_tolerance_m),
                 "ferry_boarding_min": float(ferry_boarding_min),
+                "border_links_per_place": BORDER_LINKS,
                 "metric_crs": settings.METRIC_CRS,
             },
         }
@@ -266,6 +287,32 @@ def _land_links(
         "long_land_links": sum(joins.values()),
     }
     return link_class, report
+
+
+def _border_links(
+    xy: FloatArray, inside: IntArray, levels: list[str]
+) -> dict[tuple[int, int], str]:
+    """``national`` links from each place outside the province to places inside.
+
+    Each outside place is linked to its `BORDER_LINKS` nearest places inside and to the
+    nearest seat (city or county) inside, where the trunk roads of the border county meet.
+    """
+    outside = np.setdiff1d(np.arange(len(xy)), inside)
+    if len(outside) == 0 or len(inside) == 0:
+        return {}
+    k = min(BORDER_LINKS, len(inside))
+    _, idx = cKDTree(xy[inside]).query(xy[outside], k=k)
+    near = [inside[np.asarray(idx, dtype=np.int64).reshape(len(outside), k)]]
+    seats = inside[np.isin([levels[i] for i in inside], sorted(_SEAT_LEVELS))]
+    if len(seats):
+        _, sidx = cKDTree(xy[seats]).query(xy[outside], k=1)
+        near.append(seats[np.asarray(sidx, dtype=np.int64).reshape(len(outside), 1)])
+    links: dict[tuple[int, int], str] = {}
+    for place, ends in zip(outside, np.hstack(near), strict=True):
+        for end in ends:
+            a, b = sorted((int(place), int(end)))
+            links[a, b] = "national"
+    return links
 
 
 def _place_problems(

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +77,8 @@ class Dataset:
     seats: gpd.GeoDataFrame
     corridors: pd.DataFrame | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
+    cross_border: gpd.GeoDataFrame | None = None
+    cross_border_on: bool = False
     _graphs: dict[str, nx.MultiDiGraph[Any]] = field(default_factory=dict, repr=False)
     _province: list[tuple[gpd.GeoDataFrame, BaseGeometry | None]] = field(
         default_factory=list, repr=False
@@ -120,6 +122,14 @@ class Dataset:
         if "coord_source" in towns:
             polygons["coord_source"] = ""
             cols.append("coord_source")
+        for column in _POLYGON_SERVICE:
+            if column in polygons:
+                towns[column] = ""
+                cols.append(column)
+        for column in _TOWNSHIP_SERVICE:
+            if column in towns:
+                polygons[column] = ""
+                cols.append(column)
         frames = [polygons[[*cols, "geometry"]], towns[[*cols, "geometry"]]]
         units = pd.concat(frames, ignore_index=True)
         return gpd.GeoDataFrame(units, geometry="geometry", crs=STORAGE_CRS)
@@ -181,6 +191,56 @@ class Dataset:
             raise HealthplanDataError(msg)
         return pd.DataFrame(self.townships[["code", "county_code", *DEMAND_COLUMNS]])
 
+    def with_cross_border(self) -> Dataset:
+        """Return this world with the cross-border hospitals added as providers.
+
+        The rows of `cross_border` are appended to `facilities` (they keep their columns,
+        ``province`` and ``city_name_zh`` included; Liaoning rows have those empty), and the
+        approximated road graph gains one node per cross-border hospital, joined to its
+        nearest places inside the province (`geodata.approx_roads`, step 6). Their
+        ``county_code`` and ``city_code`` are the neighbour prefecture's adcode (e.g.
+        ``130300`` Qinhuangdao), not a county of the world: group by the world's counties with
+        that in mind. The world itself is not changed; calling this on a world that already
+        has them returns it unchanged.
+
+        Returns
+        -------
+        Dataset
+            A new world (its own graph cache) whose facilities include the cross-border rows.
+
+        Raises
+        ------
+        geodata.errors.HealthplanDataError
+            If the world has no cross-border table, or its ids clash with facility ids.
+        """
+        if self.cross_border_on:
+            return self
+        if self.cross_border is None or self.cross_border.empty:
+            msg = (
+                f"{self.name}: no cross-border providers - only the shipped dataset has them "
+                "(cross_border.csv), or a GeoPackage with a 'cross_border' layer"
+            )
+            raise HealthplanDataError(msg)
+        clash = sorted(set(self.cross_border["facility_id"]) & set(self.facilities["facility_id"]))
+        if clash:
+            msg = (
+                f"{self.name}: cross-border ids {', '.join(clash[:3])} are also facility ids - "
+                "rename the cross-border rows or the facilities"
+            )
+            raise HealthplanDataError(msg)
+        extra = self.cross_border.assign(_cross=True)
+        base = self.facilities.assign(_cross=False)
+        for column in ("province", "city_name_zh"):
+            if column not in base:
+                base[column] = ""
+        combined = pd.concat([base, extra], ignore_index=True)
+        combined = combined.drop(columns="_cross")
+        for column in ("province", "city_name_zh", "township_code"):
+            if column in combined:
+                combined[column] = combined[column].fillna("").astype(str)
+        facilities = gpd.GeoDataFrame(combined, geometry="geometry", crs=STORAGE_CRS)
+        return replace(self, facilities=facilities, cross_border_on=True, _graphs={}, _province=[])
+
     # --- network and travel times ----------------------------------------------------------
     def graph(
         self, *, osm: str | Path | None = None, speeds_kph: dict[str, float] | None = None
@@ -200,7 +260,7 @@ class Dataset:
         return self._graphs[key]
 
     def _approximated_graph(self, speeds_kph: dict[str, float] | None) -> nx.MultiDiGraph[Any]:
-        from geodata.approx_roads import approximated_graph
+        from geodata.approx_roads import EXTERNAL_LEVEL, approximated_graph
 
         land = self.province
         if land is None:
@@ -213,8 +273,12 @@ class Dataset:
             ["code", "level", "geometry"]
         ]
         towns = self.townships.assign(level="township")[["code", "level", "geometry"]]
+        frames = [seats, towns]
+        if self.cross_border_on and self.cross_border is not None:
+            outside = self.cross_border.rename(columns={"facility_id": "code"})
+            frames.append(outside.assign(level=EXTERNAL_LEVEL)[["code", "level", "geometry"]])
         places = gpd.GeoDataFrame(
-            pd.concat([seats, towns], ignore_index=True), geometry="geometry", crs=STORAGE_CRS
+            pd.concat(frames, ignore_index=True), geometry="geometry", crs=STORAGE_CRS
         )
         graph: nx.MultiDiGraph[Any] = approximated_graph(
             places, land, self.corridors, speeds_kph=speeds_kph
@@ -283,8 +347,10 @@ class Dataset:
     def to_gpkg(self, path: str | Path) -> Path:
         """Write the dataset as a GeoPackage that `load_dataset` reads back into the same world.
 
-        Layers ``admin_units``, ``demand``, ``facilities`` and ``seats``, and ``corridors``
-        (a table without geometry) when the world has corridors; see
+        Layers ``admin_units``, ``demand``, ``facilities`` and ``seats``, ``corridors``
+        (a table without geometry) when the world has corridors, and ``cross_border`` when it
+        has cross-border providers (the ``facilities`` layer never holds them: a world read
+        back has them off, `with_cross_border` turns them on); see
         ``docs/data_contract.md``. The build manifest is not written.
 
         Parameters
@@ -300,7 +366,15 @@ class Dataset:
         path = Path(path)
         self.admin_units.to_file(path, layer="admin_units", driver="GPKG")
         self.demand.to_file(path, layer="demand", driver="GPKG")
-        self.facilities.to_file(path, layer="facilities", driver="GPKG")
+        facilities = self.facilities
+        if self.cross_border_on and self.cross_border is not None:
+            outside = set(self.cross_border["facility_id"])
+            facilities = facilities[~facilities["facility_id"].isin(outside)].drop(
+                columns=["province", "city_name_zh"], errors="ignore"
+            )
+        facilities.to_file(path, layer="facilities", driver="GPKG")
+        if self.cross_border is not None:
+            self.cross_border.to_file(path, layer="cross_border", driver="GPKG")
         self.seats.to_file(path, layer="seats", driver="GPKG")
         if self.corridors is not None:
             import pyogrio
@@ -333,6 +407,7 @@ def _demand_from_townships(townships: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             *DEMAND_AGE_BANDS,
             "coord_source",
             "population_source",
+            "service_tier",
         )
         if c in townships.columns
     ]
@@ -364,6 +439,12 @@ def _load_builtin(name: str) -> Dataset:
         province=province,
         counties=counties,
     )
+    cross_path = folder / "cross_border.csv"
+    cross_border = (
+        _validate_cross_border(read_csv_text(cross_path), f"{name}/cross_border.csv")
+        if cross_path.exists()
+        else None
+    )
     return Dataset(
         name=name,
         boundaries=boundaries,
@@ -373,13 +454,29 @@ def _load_builtin(name: str) -> Dataset:
         seats=seats,
         corridors=corridors,
         manifest=manifest,
+        cross_border=cross_border,
         _province=[(boundaries, province)],
     )
 
 
+def _validate_cross_border(table: pd.DataFrame, source: str) -> gpd.GeoDataFrame:
+    """Check cross-border providers: the facility contract, without the province checks.
+
+    They lie outside the province and name a neighbour's adcode, so the inside-the-province
+    and county-of-the-world checks are the two left out.
+    """
+    frame = validate_facilities(table, source=source, province=None, counties=None)
+    for column in ("province", "city_name_zh", "township_code"):
+        if column in frame:
+            frame[column] = frame[column].fillna("").astype(str)
+    return frame
+
+
 #: Columns of the admin_units layer that belong to one side of the split only.
-_TOWNSHIP_ONLY = ("kind", "coord_source")
-_POLYGON_ONLY = ("level", "parent_code", "county_type")
+_TOWNSHIP_SERVICE = ("service_tier", "service_tier_basis")
+_POLYGON_SERVICE = ("service_area", "service_area_basis")
+_TOWNSHIP_ONLY = ("kind", "coord_source", *_TOWNSHIP_SERVICE)
+_POLYGON_ONLY = ("level", "parent_code", "county_type", *_POLYGON_SERVICE)
 
 
 def _load_gpkg(path: Path) -> Dataset:
@@ -395,7 +492,7 @@ def _load_gpkg(path: Path) -> Dataset:
         county_code=towns["parent_code"], city_code=towns["parent_code"].map(city_of).fillna("")
     )
     townships = gpd.GeoDataFrame(
-        towns.drop(columns=list(_POLYGON_ONLY)), geometry="geometry", crs=units.crs
+        towns.drop(columns=list(_POLYGON_ONLY), errors="ignore"), geometry="geometry", crs=units.crs
     )
     polygons = boundaries.loc[boundaries["level"] == "province", "geometry"]
     province = shapely.union_all(polygons.to_numpy()) if len(polygons) else None
@@ -423,6 +520,12 @@ def _load_gpkg(path: Path) -> Dataset:
         facilities=facilities,
         seats=seats,
         corridors=_read_corridors(path) if "corridors" in layers else None,
+        cross_border=_validate_cross_border(
+            read_table(path, layer="cross_border"),
+            f"{path.name} (layer 'cross_border')",
+        )
+        if "cross_border" in layers
+        else None,
     )
 
 

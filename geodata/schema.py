@@ -20,8 +20,10 @@ __all__ = [
     "DEMAND_COLUMNS",
     "FACILITY_COLUMNS",
     "FACILITY_OPTIONAL_COLUMNS",
+    "SERVICE_TIERS",
     "TIERS",
     "TOWNSHIP_KINDS",
+    "URBAN_AREA_PREFIX",
     "county_type_of",
 ]
 
@@ -46,7 +48,23 @@ ADMIN_UNIT_COLUMNS: Final = ("code", "name_zh", "name_en", "level", "parent_code
 #: ``county_type`` (county rows, one of `COUNTY_TYPES`; derived with `county_type_of` when the
 #: column is absent), ``population`` (census residents) and ``coord_source`` (township rows:
 #: where the seat point comes from).
-ADMIN_UNIT_OPTIONAL_COLUMNS: Final = ("kind", "county_type", "population", "coord_source")
+#: ``service_area`` and ``service_area_basis`` (county rows: the county medical community area,
+#: the county's own code or ``urban-<city code>``, and why), ``service_tier`` and
+#: ``service_tier_basis`` (township rows: one of `SERVICE_TIERS`, and why).
+ADMIN_UNIT_OPTIONAL_COLUMNS: Final = (
+    "kind",
+    "county_type",
+    "population",
+    "coord_source",
+    "service_area",
+    "service_area_basis",
+    "service_tier",
+    "service_tier_basis",
+)
+#: Primary-care tiers a township-level unit can be meant to be served by (``service_tier``).
+SERVICE_TIERS: Final = ("township_central", "community_hospital")
+#: Prefix of the ``service_area`` shared by the core urban districts of a city.
+URBAN_AREA_PREFIX: Final = "urban-"
 
 DEMAND_COLUMNS: Final = ("demand_id", "township_code", "county_code", "city_code", "population")
 #: Optional demand columns carried from the census (weights for specialised services).
@@ -62,6 +80,7 @@ FACILITY_OPTIONAL_COLUMNS: Final = (
     "grade",
     "hospital_type",
     "general_care",
+    "township_code",
 )
 
 

@@ -51,7 +51,9 @@ from geodata.schema import (
     DEMAND_AGE_BANDS,
     DEMAND_COLUMNS,
     FACILITY_COLUMNS,
+    SERVICE_TIERS,
     TIERS,
+    URBAN_AREA_PREFIX,
     county_type_of,
 )
 
@@ -197,6 +199,42 @@ def _raise_if(problems: list[DataProblem]) -> None:
         raise DataValidationError(problems)
 
 
+def _service_problems(gdf: pd.DataFrame, rows: Rows) -> list[DataProblem]:
+    """``service_area`` on county rows and ``service_tier`` on township rows, when present."""
+    problems: list[DataProblem] = []
+    level = gdf["level"].astype("string").fillna("")
+    if "service_area" in gdf.columns:
+        area = gdf["service_area"].astype("string").fillna("")
+        code = gdf["code"].astype("string").fillna("")
+        urban = URBAN_AREA_PREFIX + gdf["parent_code"].astype("string").fillna("")
+        bad = level.eq("county") & ~(area.eq(code) | area.eq(urban))
+        if bad.any():
+            problems.append(
+                rows.problem(
+                    "service_area",
+                    bad,
+                    f"{int(bad.sum())} county rows have a service area that is neither their own "
+                    f"code nor {URBAN_AREA_PREFIX}<city code> ({examples(area[bad].unique()[:5])})",
+                    "write the county's own code (a county, county-level city or suburban "
+                    f"district) or {URBAN_AREA_PREFIX}<parent_code> (a core urban district)",
+                )
+            )
+    if "service_tier" in gdf.columns:
+        tier = gdf["service_tier"].astype("string").fillna("")
+        bad = level.eq("township") & ~tier.isin(SERVICE_TIERS)
+        if bad.any():
+            problems.append(
+                rows.problem(
+                    "service_tier",
+                    bad,
+                    f"{int(bad.sum())} township rows have no or an unknown service tier "
+                    f"({examples(tier[bad].unique()[:5])})",
+                    f"use one of {', '.join(SERVICE_TIERS)} on every township row",
+                )
+            )
+    return problems
+
+
 def validate_admin_units(units: pd.DataFrame, *, source: str = "admin_units") -> gpd.GeoDataFrame:
     """Check an admin-units layer and return it normalised.
 
@@ -221,7 +259,10 @@ def validate_admin_units(units: pd.DataFrame, *, source: str = "admin_units") ->
     -----
     Checked, and reported together: the required columns, ``level`` one of
     `geodata.schema.ADMIN_LEVELS`, ``county_type`` one of `geodata.schema.COUNTY_TYPES` on
-    every county row, ``population`` (when present) numbers that are not negative.
+    every county row, ``population`` (when present) numbers that are not negative,
+    ``service_area`` (when present) the county's own code or ``urban-<parent_code>`` on every
+    county row, ``service_tier`` (when present) one of `geodata.schema.SERVICE_TIERS` on every
+    township row.
     """
     _raise_if(_missing_columns(units, ADMIN_UNIT_COLUMNS, source, "admin_units"))
     gdf = gpd.GeoDataFrame(units.copy())
@@ -255,6 +296,7 @@ def validate_admin_units(units: pd.DataFrame, *, source: str = "admin_units") ->
             )
     else:
         kinds = gdf["name_zh"].astype("string").fillna("").map(county_type_of)
+    problems += _service_problems(gdf, rows)
     if "population" in gdf.columns:
         found, population = number_column(gdf, "population", rows, required=False)
         problems += found
@@ -311,6 +353,34 @@ def validate_demand(
     return gdf
 
 
+def _township_code_problems(
+    gdf: pd.DataFrame, codes: dict[str, pd.Series], rows: Rows
+) -> list[DataProblem]:
+    """Check the optional ``township_code``: empty, or 9 digits in the row's county."""
+    series = gdf["township_code"]
+    if pd.api.types.is_numeric_dtype(series) and series.notna().any():
+        found, _ = code_problems(gdf, "township_code", 9, rows)
+        return found
+    text = series.astype("string").fillna("").str.strip()
+    gdf["township_code"] = text.astype(str)
+    given = text.ne("")
+    bad = given & ~text.str.fullmatch(r"\d{9}").fillna(value=False).astype(bool)
+    if "county_code" in codes:
+        bad |= given & ~bad & text.str[:6].ne(codes["county_code"])
+    if not bad.any():
+        return []
+    return [
+        rows.problem(
+            "township_code",
+            bad,
+            f"{int(bad.sum())} values are not 9-digit codes of a township in the row's county "
+            f"({examples(text[bad].head(5).tolist())})",
+            "leave it empty (hospitals) or write the 9-digit code whose first six digits are "
+            "county_code",
+        )
+    ]
+
+
 def validate_facilities(
     facilities: pd.DataFrame,
     *,
@@ -342,7 +412,8 @@ def validate_facilities(
     6-digit county and city codes with the city the county belongs to (its first four digits
     and ``00``), counties of the dataset, ``beds`` and ``upgrade_cost_cny`` finite and not
     negative (empty allowed), ``is_proxy`` and ``general_care`` strictly true/false (see
-    `geodata._checks.FLAG_SPELLINGS`), one point per row inside the province.
+    `geodata._checks.FLAG_SPELLINGS`), ``township_code`` (optional) empty or a 9-digit code
+    in the row's county, one point per row inside the province (unless `province` is None).
     """
     problems = _missing_columns(facilities, FACILITY_COLUMNS, source, "facility")
     problems += _no_rows(facilities, source, "facilities", "facility")
@@ -381,6 +452,8 @@ def validate_facilities(
         if column in gdf.columns:
             found, gdf[column] = number_column(gdf, column, rows, required=False)
             problems += found
+    if "township_code" in gdf.columns:
+        problems += _township_code_problems(gdf, codes, rows)
     for column in FACILITY_FLAGS:
         if column in gdf.columns:
             found, gdf[column] = flag_column(gdf, column, rows)

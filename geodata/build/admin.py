@@ -273,6 +273,8 @@ def write_boundaries(admin: AdminUnits, path: Path) -> int:
             "parent_code": str(row["parent_code"]),
             "county_type": str(row["county_type"]),
             "population": int(row["population"]),
+            "service_area": str(row.get("service_area", "")),
+            "service_area_basis": str(row.get("service_area_basis", "")),
         }
         geom = admin.geometry[str(row["code"])]
         if not isinstance(geom, shapely.MultiPolygon):

