@@ -146,8 +146,9 @@ class Dataset:
         ``population``, ``pop_0_14``, ``pop_15_64``, ``pop_65plus`` and ``pop_female_15_49``
         of `townships` and `demand` are replaced by the county projection of `year` and
         `variant` (``projections.csv`` of the shipped dataset, ``docs/projections.md``),
-        carried down to townships by their 2020 share of each band; everything else is
-        shared with this world. Year 2020 gives today's census figures unchanged
+        carried down to townships by their 2020 share of each band, and ``population`` of
+        the county, city and province `boundaries` by their sums; everything else is shared
+        with this world. Year 2020 gives today's census figures unchanged
         (`population_variant` ``"census"`` whatever the variant).
 
         Parameters

@@ -253,6 +253,22 @@ def _projection_table(world: Dataset) -> pd.DataFrame:
     return read_projections(get_path(world.name) / PROJECTIONS_FILE)
 
 
+def _boundary_population(boundaries: pd.DataFrame, townships: pd.DataFrame) -> pd.DataFrame:
+    """Boundaries with ``population`` of counties, cities and province summed from townships."""
+    if "population" not in boundaries.columns:
+        return boundaries
+    county = townships.groupby("county_code")["population"].sum()
+    city = county.groupby(county.index.str[:4] + "00").sum()
+    totals = {**county.to_dict(), **city.to_dict()}
+    out = boundaries.copy()
+    level = out["level"]
+    summed = out["code"].map(totals)
+    sub = level.isin(["county", "city"]) & summed.notna()
+    out.loc[sub, "population"] = summed[sub].astype(np.int64)
+    out.loc[level == "province", "population"] = int(county.sum())
+    return out
+
+
 def with_population(world: Dataset, year: int, variant: str = "central") -> Dataset:
     """Return `world` with its townships' demand columns replaced by one projection.
 
@@ -303,8 +319,11 @@ def with_population(world: Dataset, year: int, variant: str = "central") -> Data
     for col in DEMAND_COLUMNS:
         townships[col] = by_code[col].reindex(townships["code"]).to_numpy()
         demand[col] = by_code[col].reindex(demand["township_code"]).to_numpy()
+    boundaries = _boundary_population(world.boundaries, townships)
     return dataclasses.replace(
         world,
+        boundaries=boundaries,
+        _province=[(boundaries, world.province)],  # same outline, own cache
         townships=townships,
         demand=demand,
         population_year=year,

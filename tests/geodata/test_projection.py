@@ -217,6 +217,13 @@ def test_with_population_carries_the_county_figures_down(
             demand.set_index("township_code")["population"].rename_axis("code")
         )
         assert future.facilities is world.facilities
+        # county, city and province polygons carry the same projected totals
+        polygons = future.boundaries.set_index("code")
+        counties = polygons[polygons["level"] == "county"]["population"]
+        assert counties.sort_index().equals(sums["population"].sort_index().rename_axis("code"))
+        total = int(sums["population"].sum())
+        assert int(polygons.loc[polygons["level"] == "city", "population"].sum()) == total
+        assert int(polygons.loc["210000", "population"]) == total
     # shares: a township's 2035 population / its county's is its 2020 share (to rounding)
     future = world.with_population(2035, "central")
     now = world.demand.set_index("demand_id")["pop_65plus"]
@@ -230,7 +237,11 @@ def test_with_population_carries_the_county_figures_down(
     assert again.demand["population"].equals(
         world.with_population(2025, "low").demand["population"]
     )
-    assert future.with_population(2020).demand["population"].equals(world.demand["population"])
+    restored = future.with_population(2020)
+    assert restored.demand["population"].equals(world.demand["population"])
+    assert restored.boundaries["population"].equals(world.boundaries["population"])
+    assert restored.province is not None
+    assert restored.province.equals(world.province)
 
 
 def test_unknown_year_or_variant_is_one_line(world: geodata.Dataset) -> None:
