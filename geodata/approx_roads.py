@@ -22,7 +22,9 @@ Method
    other component is joined to it from its place nearest to the mainland, and to another
    such component where that one is nearer than the mainland. A joining line that stays on
    land becomes a ``rural`` link (a place stranded by the length limit); one that crosses the
-   sea becomes a ``ferry`` link, whose travel time gets ``ferry_boarding_min`` added.
+   sea becomes a ``ferry`` link, whose travel time gets ``ferry_boarding_min`` added. Pairs
+   of places in ``bridges`` (fixed links over the sea, e.g. 长山大桥 between 大长山岛 and
+   小长山岛) are land links before this step, so they never become ferries.
 5. **Corridors.** For each route of ``corridors`` (rows whose ``note`` says ``PLANNED`` are
    left out; ``[inferred]`` rows are kept), the links of the shortest land path (by length)
    between consecutive places of the route become ``expressway`` (``national`` for
@@ -59,6 +61,8 @@ coast_tolerance_m
     How far a land link may leave the land polygon (`APPROX_COAST_TOLERANCE_M`).
 ferry_boarding_min
     Waiting and boarding time added to each ferry link (`APPROX_FERRY_BOARDING_MIN`).
+ferry_circuity
+    Sea-lane length over straight-line length of a ferry link (`APPROX_FERRY_CIRCUITY`).
 
 The result is deterministic: the same inputs give the same nodes, edges (same order) and
 floats, whatever the order of the input rows. The shipped Liaoning dataset (1,520 places)
@@ -72,7 +76,7 @@ import itertools
 import logging
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import geopandas as gpd
@@ -123,6 +127,8 @@ def approximated_graph(
     max_link_km: float = settings.APPROX_MAX_LINK_KM,
     coast_tolerance_m: float = settings.APPROX_COAST_TOLERANCE_M,
     ferry_boarding_min: float = settings.APPROX_FERRY_BOARDING_MIN,
+    ferry_circuity: float = settings.APPROX_FERRY_CIRCUITY,
+    bridges: Sequence[tuple[str, str]] = settings.APPROX_BRIDGES,
 ) -> nx.MultiDiGraph[int]:
     """Build the approximated road graph of seat points (method in the module docstring).
 
@@ -140,8 +146,12 @@ def approximated_graph(
     speeds_kph
         Speed by class; must cover ``expressway``, ``national``, ``rural`` and ``ferry``.
         Defaults to `geodata.settings.APPROX_SPEEDS_KPH`.
-    circuity, k_nearest, max_link_km, coast_tolerance_m, ferry_boarding_min
+    circuity, k_nearest, max_link_km, coast_tolerance_m, ferry_boarding_min, ferry_circuity
         See the module docstring.
+    bridges
+        Pairs of place codes joined by a fixed link across the sea (a ``rural`` link, not a
+        ferry); pairs naming an absent place are ignored. Default
+        `geodata.settings.APPROX_BRIDGES`.
 
     Returns
     -------
@@ -161,6 +171,7 @@ def approximated_graph(
         max_link_km=max_link_km,
         coast_tolerance_m=coast_tolerance_m,
         ferry_boarding_min=ferry_boarding_min,
+        ferry_circuity=ferry_circuity,
     )
     if problems:
         raise DataValidationError(problems)
@@ -176,12 +187,18 @@ def approximated_graph(
     land_zone = _land_zone(land, to_metric, coast_tolerance_m)
 
     inside = np.flatnonzero(np.array([level != EXTERNAL_LEVEL for level in levels], dtype=bool))
+    local = {codes[i]: k for k, i in enumerate(inside)}
+    bridge_pairs = np.array(
+        [(local[a], local[b]) for a, b in bridges if a in local and b in local and a != b],
+        dtype=np.int64,
+    ).reshape(-1, 2)
     local_class, land_report = _land_links(
         xy[inside],
         [levels[i] for i in inside],
         land_zone,
         k_nearest=k_nearest,
         max_link_m=max_link_km * 1000.0,
+        bridges=_unique_pairs(bridge_pairs),
     )
     link_class = {(int(inside[i]), int(inside[j])): cls for (i, j), cls in local_class.items()}
     border = _border_links(xy, inside, levels)
@@ -192,7 +209,10 @@ def approximated_graph(
     _, _, geodesic = Geod(ellps="WGS84").inv(
         lon[ends[:, 0]], lat[ends[:, 0]], lon[ends[:, 1]], lat[ends[:, 1]]
     )
-    lengths = {k: float(d) * circuity for k, d in zip(keys, np.asarray(geodesic), strict=True)}
+    lengths = {
+        k: float(d) * (ferry_circuity if link_class[k] == "ferry" else circuity)
+        for k, d in zip(keys, np.asarray(geodesic), strict=True)
+    }
     corridor_report = _apply_corridors(
         corridors, codes=codes, levels=levels, link_class=link_class, lengths=lengths
     )
@@ -209,6 +229,8 @@ def approximated_graph(
                 "max_link_km": float(max_link_km),
                 "coast_tolerance_m": float(coast_tolerance_m),
                 "ferry_boarding_min": float(ferry_boarding_min),
+                "ferry_circuity": float(ferry_circuity),
+                "bridges": sorted([a, b] for a, b in bridges),
                 "border_links_per_place": BORDER_LINKS,
                 "metric_crs": settings.METRIC_CRS,
             },
@@ -262,6 +284,7 @@ def _land_links(
     *,
     k_nearest: int,
     max_link_m: float,
+    bridges: IntArray | None = None,
 ) -> tuple[dict[tuple[int, int], str], dict[str, int]]:
     """Run steps 2-4: ``{(i, j): class}`` for ``i < j``, and counts for the build report."""
     rural = _unique_pairs(np.vstack([_delaunay_pairs(xy), _knn_pairs(xy, k_nearest)]))
@@ -273,6 +296,8 @@ def _land_links(
     pairs = pairs[~too_long]
     on_land = _on_land(xy, pairs, land_zone)
     pairs = pairs[on_land]
+    if bridges is not None and len(bridges):
+        pairs = _unique_pairs(np.vstack([pairs, bridges]))
     link_class = {(int(i), int(j)): "rural" for i, j in pairs}
     for i, j in national:
         if (int(i), int(j)) in link_class:
@@ -285,6 +310,7 @@ def _land_links(
         "dropped_sea_crossings": int((~on_land).sum()),
         "components_joined": len(np.unique(_components(pairs, len(xy)))) - 1,
         "long_land_links": sum(joins.values()),
+        "bridges": 0 if bridges is None else len(bridges),
     }
     return link_class, report
 
@@ -363,6 +389,7 @@ def _parameter_problems(
     max_link_km: float,
     coast_tolerance_m: float,
     ferry_boarding_min: float,
+    ferry_circuity: float,
 ) -> list[DataProblem]:
     problems: list[DataProblem] = []
     missing = sorted(set(LINK_CLASSES) - set(speeds))
@@ -377,6 +404,7 @@ def _parameter_problems(
         ("max_link_km", max_link_km, 0.0),
         ("coast_tolerance_m", coast_tolerance_m, 0.0),
         ("ferry_boarding_min", ferry_boarding_min, 0.0),
+        ("ferry_circuity", ferry_circuity, 1.0),
     ):
         if not (math.isfinite(value) and value >= low):
             fix = f"use a number >= {low}"

@@ -13,9 +13,11 @@ from typing import Final
 __all__ = [
     "ACCESS_CIRCUITY",
     "ACCESS_SPEED_KPH",
+    "APPROX_BRIDGES",
     "APPROX_CIRCUITY",
     "APPROX_COAST_TOLERANCE_M",
     "APPROX_FERRY_BOARDING_MIN",
+    "APPROX_FERRY_CIRCUITY",
     "APPROX_K_NEAREST",
     "APPROX_MAX_LINK_KM",
     "APPROX_SPEEDS_KPH",
@@ -56,6 +58,13 @@ APPROX_SPEEDS_KPH: Final[dict[str, float]] = {
 }
 #: Waiting and boarding time added to every ferry link (minutes). ASSUMPTION.
 APPROX_FERRY_BOARDING_MIN: Final = 30.0
+#: Sea-lane length over straight-line length of a ferry link. ASSUMPTION: ferries sail nearly
+#: straight between islands, with some detour around headlands; 1.1 gives 皮口 -> 大长山岛
+#: (25.7 km straight) 98 min with boarding, against 1-1.5 h for the scheduled car ferry.
+APPROX_FERRY_CIRCUITY: Final = 1.1
+#: Fixed links over the sea between township seats (codes), which are land links, not ferries:
+#: 长山大桥 (opened 2008) joins 大长山岛镇 and 小长山岛镇.
+APPROX_BRIDGES: Final[tuple[tuple[str, str], ...]] = (("210224100", "210224103"),)
 #: Each seat is linked to its k nearest neighbours, besides the Delaunay triangulation.
 APPROX_K_NEAREST: Final = 4
 #: Links longer than this (straight line) are dropped, except ferries and expressway corridors.

@@ -238,3 +238,43 @@ def test_liaoning_graph_is_one_component_with_changhai_ferries() -> None:
     )
     mainland = max(nx.connected_components(land_only), key=len)
     assert not changhai & mainland
+
+
+def test_ferry_length_uses_the_ferry_circuity(graph: nx.MultiDiGraph[Any]) -> None:
+    from pyproj import Geod
+
+    island, mainland = _node(graph, ISLAND_CODE), _node(graph, "210201001")
+    data = graph.edges[island, mainland, 0]
+    _, _, metres = Geod(ellps="WGS84").inv(121.30, 38.75, 121.70, 39.15)
+    # before: the road circuity 1.3; now 1.1 (sea lanes are nearly straight)
+    assert data["length"] == pytest.approx(metres * settings.APPROX_FERRY_CIRCUITY, rel=1e-12)
+    assert settings.APPROX_FERRY_CIRCUITY == 1.1
+
+
+def test_a_bridge_is_a_road_not_a_ferry() -> None:
+    graph = approximated_graph(
+        _places(), LAND, _corridors(), bridges=[("210201001", "210204001"), ("210201", "999999")]
+    )
+    island, mainland = _node(graph, ISLAND_CODE), _node(graph, "210201001")
+    assert graph.edges[island, mainland, 0]["highway"] == "rural"
+    report = graph.graph["build_report"]
+    assert report["ferry_links"] == 0
+    assert report["bridges"] == 1  # the pair naming an absent place is ignored
+    assert report["components_joined"] == 0
+
+
+def test_external_places_join_by_border_links() -> None:
+    rows = [*PLACES, ("XB-01", "external", 120.90, 39.15)]  # west of the west peninsula
+    graph = approximated_graph(_places(rows), LAND, _corridors())
+    outside = _node(graph, "XB-01")
+    ends = sorted(graph.nodes[n]["code"] for n in graph.successors(outside))
+    # its two nearest places (the island, 56 km; 58 km) and nearest seat (79 km), national road
+    assert ends == ["210201", "210201002", "210204001"]
+    assert {graph.edges[outside, n, 0]["highway"] for n in graph.successors(outside)} == {
+        "national"
+    }
+    assert graph.graph["build_report"]["border_links"] == 3
+    assert nx.is_strongly_connected(graph)
+    # the links inside the province are those of the graph without the external place
+    inner = approximated_graph(_places(), LAND, _corridors())
+    assert graph.number_of_edges() - 2 * 3 == inner.number_of_edges()

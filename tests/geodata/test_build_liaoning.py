@@ -21,6 +21,7 @@ FILES = (
     "seats.csv",
     "townships.csv",
     "facilities.csv",
+    "cross_border.csv",
     "corridors.csv",
     "PROVENANCE.md",
     "manifest.json",
