@@ -1,7 +1,9 @@
 """Runs of ``kind = "centres"`` scenarios: time-critical centre designation per type.
 
 Existing centres (the scenario's ``centres.existing`` table,
-`planning.networks.existing`) are open before and after, outside ``max_centres``. Writes,
+`planning.networks.existing`) are open before and after, outside ``max_centres``. With
+``cross_border`` the hospitals across the border are never designated; the table may list
+them as existing centres. Writes,
 atomically like an upgrade run: ``centres.csv`` (existing and designated sites per type and
 level), ``cities.csv`` and ``counties.csv`` (covered population and share per unit,
 type and level, before and after), ``summary.json`` (the run's context, and per type the
@@ -18,7 +20,7 @@ import pandas as pd
 
 from optimizer.core import worst_status
 from optimizer.result import Status
-from scenarios.inputs import context_summary, run_inputs
+from scenarios.inputs import context_summary, cross_border_ids, run_inputs
 from scenarios.rundir import atomic_folder, write_csv, write_summary, write_timing
 from scenarios.scenario import ScenarioError
 
@@ -39,6 +41,11 @@ def solve_centres(prepared: Prepared, progress: Progress) -> dict[str, NetworkRe
     s = prepared.resolved.scenario
     c = s.centres
     results: dict[str, NetworkResult] = {}
+    # Cross-border hospitals are never designated: they are centres only when the table of
+    # existing centres lists them.
+    foreign = cross_border_ids(prepared.world)
+    ids = prepared.world.facilities["facility_id"].astype(str)
+    eligible = sorted(set(ids) - foreign) if foreign else None
     for name in c.types:
         progress(f"designating {name} centres")
         existing = _existing(prepared, name)
@@ -47,6 +54,7 @@ def solve_centres(prepared: Prepared, progress: Progress) -> dict[str, NetworkRe
             name,
             existing=existing.get("existing"),
             existing_city_level=existing.get("existing_city_level"),
+            eligible=eligible,
             max_centres=c.max_centres,
             per_city=c.per_city,
             per_county=c.per_county,

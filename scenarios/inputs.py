@@ -41,6 +41,8 @@ __all__ = [
     "Progress",
     "check_tiers",
     "context_summary",
+    "cross_border_ids",
+    "cross_border_summary",
     "key_file",
     "prepare",
     "quiet",
@@ -85,6 +87,8 @@ def prepare(scenario: str | Path | ResolvedScenario, *, progress: Progress = qui
     s = resolved.scenario
     progress(f"loading dataset {s.dataset}")
     world = geodata.load_dataset(s.dataset, facilities=s.facilities)
+    if s.cross_border:
+        world = world.with_cross_border()
     check_against_world(resolved, world)
     rules = to_planning_rules(s) if s.kind == "upgrade" else None
     if rules is not None:
@@ -164,13 +168,41 @@ def key_file(resolved: ResolvedScenario, key: str) -> Path:
     return file
 
 
+def cross_border_ids(world: Dataset) -> set[str]:
+    """Return the facility ids of the cross-border providers of `world` (none when off)."""
+    if not world.cross_border_on or world.cross_border is None:
+        return set()
+    return set(world.cross_border["facility_id"].astype(str))
+
+
+def cross_border_summary(world: Dataset) -> dict[str, Any]:
+    """Say that the cross-border providers are on, and which they are (``summary.json``)."""
+    rows = world.facilities[
+        world.facilities["facility_id"].astype(str).isin(cross_border_ids(world))
+    ]
+    return {
+        "on": True,
+        "providers": [
+            {
+                "facility_id": str(r["facility_id"]),
+                "name_zh": str(r["name_zh"]),
+                "province": str(r.get("province", "")),
+                "city_name_zh": str(r.get("city_name_zh", "")),
+                "hospital_type": str(r.get("hospital_type", "")),
+                "general_care": str(r.get("general_care", "")).lower() in ("true", "1"),
+            }
+            for _, r in rows.sort_values("facility_id").iterrows()
+        ],
+    }
+
+
 def context_summary(prepared: Prepared) -> dict[str, Any]:
     """Summarise what a run was made from.
 
     Keys: ``healthplan`` (version), ``scenario`` (name, description, file, extends chain,
     sha256, resolved settings), ``data`` (dataset summary, source and file hashes, facility
-    file, the table of existing centres: name, SHA-256, rows per type) and ``travel`` (graph
-    source, speeds, cutoff, graph size).
+    file, the table of existing centres: name, SHA-256, rows per type; the cross-border
+    providers when on) and ``travel`` (graph source, speeds, cutoff, graph size).
     """
     resolved, world = prepared.resolved, prepared.world
     s = resolved.scenario
@@ -184,6 +216,8 @@ def context_summary(prepared: Prepared) -> dict[str, Any]:
         data["facilities_file"] = Path(s.facilities).name
     if prepared.existing_centres is not None:
         data["existing_centres"] = prepared.existing_centres.summary()
+    if world.cross_border_on:
+        data["cross_border"] = cross_border_summary(world)
     graph = prepared.graph
     travel = {
         "graph": "approximated roads (geodata.approx_roads)",

@@ -224,6 +224,13 @@ class Scenario(BaseModel):
     )
     dataset: NonEmptyText = "liaoning"
     facilities: Text | None = None
+    cross_border: Flag = Field(
+        default=False,
+        description="Add the dataset's hospitals just across the border (Liaoning: 8 Grade-3A "
+        "hospitals in Qinhuangdao, Chifeng, Siping, Liaoyuan) as existing providers of what a "
+        "city tertiary hospital provides; never upgraded or designated, never costed. Upgrade "
+        "and centres runs.",
+    )
     objective: Objective = "coverage"
     budget_cny: NonNegative | None = None
     yearly_budgets_cny: tuple[NonNegative, ...] | None = Field(default=None, min_length=1)
@@ -342,6 +349,9 @@ def _check_rules(scenario: Scenario, file_of: Callable[[str], Path]) -> None:
                 )
                 fail(key, problem, "remove it")
     _check_centres(scenario, fail)
+    if scenario.cross_border and scenario.kind == "specialties":
+        problem = 'applies to kind = "upgrade" or "centres", this scenario is kind = "specialties"'
+        fail("cross_border", problem, "remove it")
     _check_standards(scenario, fail)
     _check_data(scenario, fail)
 

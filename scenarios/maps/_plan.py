@@ -141,7 +141,9 @@ def add_plan_layers(
     notes = _approximated_layer(m, fac, fac_points, dem, dem_points, language=language)
     notes = _notes(notes, dem, network_source, frame, language=language)
 
-    legend = legend_html(_legend_sections(dem, tier=tier, language=language), notes)
+    sections = _legend_sections(dem, tier=tier, language=language)
+    _cross_border_legend(sections, fac, tier=tier, language=language)
+    legend = legend_html(sections, notes)
     standards = dem["standard_minutes"].astype(float)
     standard = float(standards.median()) if standards.notna().any() else math.nan
     population = float(dem["population"].sum())
@@ -261,15 +263,17 @@ def _facility_layers(
     language: str,
 ) -> None:
     served = demand.groupby(demand["serving_facility_id"].astype(str))["population"].sum()
+    fac = fac.assign(status=fac["status"].where(~_cross_border(fac), "cross_border"))
     layers = (
         ("other", text("other_facilities", language), False),
         ("candidate", text("candidates", language), False),
         ("existing", text("existing", language, tier=tier_name(tier, language)), True),
+        ("cross_border", text("cross_border", language, tier=tier_name(tier, language)), True),
         ("upgraded", text("upgraded", language, tier=tier_name(tier, language)), True),
     )
     for status, name, show in layers:
         rows = fac[fac["status"] == status]
-        if rows.empty and status in ("other", "candidate"):
+        if rows.empty and status in ("other", "candidate", "cross_border"):
             continue
         styles, tips = [], []
         records = rows.drop(columns="geometry").to_dict("records")
@@ -300,6 +304,30 @@ def _facility_layers(
             )
         points = [fac_points[str(fid)] for fid in rows.index]
         m.add_child(point_layer(points, styles, tips, name=name, show=show))
+
+
+def _cross_border(fac: pd.DataFrame) -> pd.Series[bool]:
+    """Existing providers across the provincial border (a non-empty ``province``)."""
+    foreign = column_or(fac, "province", "").fillna("").astype(str).ne("")
+    return foreign & fac["status"].eq("existing")
+
+
+def _cross_border_legend(
+    sections: list[tuple[str, list[str]]], fac: pd.DataFrame, *, tier: str, language: str
+) -> None:
+    """Add the cross-border providers to the facilities section when the map shows any."""
+    if not _cross_border(fac).any():
+        return
+    look = STATUS_STYLE["cross_border"]
+    row = dot(
+        text("cross_border", language, tier=tier_name(tier, language)),
+        fill=str(look["fill"]),
+        color=str(look["color"]),
+        radius=float(look["radius"]) - 1,
+    )
+    for title, rows in sections:
+        if title == text("legend_facilities", language):
+            rows.insert(1, row)
 
 
 def _approximated_layer(

@@ -58,6 +58,8 @@ TIER_COLORS: Final[dict[str, str]] = {code: tier.color for code, tier in CATALOG
 STATUS_STYLE: Final[dict[str, dict[str, str | float]]] = {
     "existing": {"fill": "#08306b", "color": "#ffffff", "weight": 1.5, "radius": 5.5},
     "upgraded": {"fill": "#e7298a", "color": "#ffffff", "weight": 2.5, "radius": 8.0},
+    #: Hospitals across the provincial border (scenario ``cross_border``): existing providers.
+    "cross_border": {"fill": "#ff7f00", "color": "#08306b", "weight": 2.0, "radius": 6.5},
     "candidate": {"fill": "#ffffff", "color": "#6a51a3", "weight": 1.5, "radius": 3.5},
 }
 
@@ -98,6 +100,7 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "allocation": "服务分配连线",
         "uncovered": "未覆盖人口",
         "existing": "现有机构(提供{tier}服务)",
+        "cross_border": "省外医院(跨省就医,提供{tier}服务)",
         "upgraded": "拟升级为{tier}",
         "candidates": "未入选的候选机构",
         "other_facilities": "其他医疗机构",
@@ -122,6 +125,7 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "coverage_share": "覆盖率",
         "covered_population": "覆盖人口",
         "status_existing": "现有",
+        "status_cross_border": "省外现有机构(不可升级)",
         "status_upgraded": "拟升级",
         "status_candidate": "候选(未入选)",
         "status_other": "其他",
@@ -169,6 +173,7 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "allocation": "Allocation lines",
         "uncovered": "Uncovered population",
         "existing": "Existing providers ({tier})",
+        "cross_border": "Across the provincial border ({tier})",
         "upgraded": "Proposed upgrades to {tier}",
         "candidates": "Candidates not chosen",
         "other_facilities": "Other facilities",
@@ -193,6 +198,7 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "coverage_share": "Coverage",
         "covered_population": "Covered population",
         "status_existing": "existing",
+        "status_cross_border": "existing, across the border (never upgraded)",
         "status_upgraded": "proposed upgrade",
         "status_candidate": "candidate (not chosen)",
         "status_other": "other",
