@@ -327,7 +327,17 @@ SEAT_CORRECTIONS: Final[dict[str, SeatCorrection]] = {
 
 
 def island_of(admin: AdminUnits, county: str, lon: float, lat: float) -> BaseGeometry | None:
-    """Return the polygon part of `county` containing the point, or None when no part does."""
+    """Return the polygon part of `county` containing the point, or None when no part does.
+
+    Parameters
+    ----------
+    admin
+        The units with their (WGS-84) geometries.
+    county
+        Six-digit county code.
+    lon, lat
+        The point, WGS-84 degrees.
+    """
     for part in shapely.get_parts(admin.geometry[county]):
         if part.contains(shapely.Point(lon, lat)):
             found: BaseGeometry = part
