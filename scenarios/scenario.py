@@ -20,7 +20,8 @@ The argument of `load_scenario` is a preset name when it is a bare name (no fold
 ``.toml``), else a path. A file may name another one in ``extends`` (a path relative to the
 file, or the name of a preset in ``scenarios/presets/``); at most `MAX_EXTENDS` files chain.
 Settings merge deeply, the child winning: tables merge, lists and values replace. Paths
-(``dataset`` when a ``.gpkg``, ``facilities``) are relative to the file that sets them and
+(``dataset`` when a ``.gpkg``, ``facilities``, ``centres.existing``) are relative to the file
+that sets them and
 are made absolute when loaded.
 
 Every user error raises `ScenarioError` with one line ``"<file>: <key>: <problem> - <fix>"``;

@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from network_worlds import make_times, make_world
+from network_worlds import make_times, make_transfer, make_world
 
 from geodata.dataset import Dataset
 from geodata.errors import HealthplanDataError
 from geodata.travel import TravelTimes
-from planning.networks.critical import CENTRE_TYPES, plan_all_centres, plan_centres
+from planning.networks.critical import CENTRE_TYPES, ChainSpec, plan_all_centres, plan_centres
 from planning.networks.existing import read_existing_centres
 from planning.networks.levels import eligible_sites
 
@@ -237,6 +237,35 @@ def test_tiny_before_is_the_table_and_after_adds_to_it(
     assert results["trauma"].before["trauma"].covered_population == 120.0
     assert results["trauma"].after["trauma"].covered_population == 280.0
     assert results["chest_pain"].before["chest_pain"].covered_population == 0.0
+
+
+def test_tiny_chain_takes_city_level_centres_from_the_tier(
+    tmp_path: Path, tiny: tuple[Dataset, TravelTimes]
+) -> None:
+    world, times = tiny
+    n = len(world.facilities)
+    transfer = np.full((n, n), 30.0)
+    np.fill_diagonal(transfer, 0.0)
+    options = {
+        "chain": ChainSpec(total_minutes=60.0),
+        "times": times,
+        "transfer_times": make_transfer(world, transfer),
+    }
+    table = read_existing_centres(
+        _csv(tmp_path, "facility_id,centre\nA3,stroke\nBC,stroke\n"), world
+    )
+    # A3 (city_3a) is a city-level centre, BC a county-level one. Before: d1 (A3, 10 min),
+    # d2 (A3, 50), d3 (BC 20 + transfer 30 = 50) = 210 of 280; d4 (BC 70) and d5 (BC 55 + 30)
+    # are not covered. One new centre: BK takes d4 (10 + 30) -> 250.
+    stroke = plan_all_centres(world, existing_centres=table, max_centres=1, **options)["stroke"]
+    assert stroke.status == "optimal"
+    assert stroke.before["stroke"].covered_population == 210.0
+    assert stroke.designated == {"county_level": ("BK",), "city_level": ()}
+    assert stroke.after["stroke"].covered_population == 250.0
+    centres = stroke.centres_table().set_index("facility_id")
+    assert centres.loc["A3", "level"] == "city_level"
+    assert centres.loc["BC", "level"] == "county_level"
+    assert set(centres.loc[["A3", "BC"], "status"]) == {"existing"}
 
 
 def _brute(
