@@ -13,6 +13,7 @@ maps and the briefings take order, names, colours and nesting from here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -21,6 +22,7 @@ __all__ = [
     "PLANNED_TIERS",
     "TIERS",
     "Tier",
+    "close_serves",
     "providers_of",
     "tier_name",
     "tier_short_name",
@@ -150,6 +152,42 @@ PLANNED_TIERS: Final = tuple(code for code, tier in CATALOGUE.items() if tier.pl
 def providers_of(tier: str) -> tuple[str, ...]:
     """Return the facility tiers that provide the service tier `tier`, low to high."""
     return tuple(code for code, entry in CATALOGUE.items() if tier in entry.provides)
+
+
+def close_serves(serves: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
+    """Return the transitive closure of a "serves" relation: the one rule of nesting.
+
+    A serves B and B serves C means an A provides C: a site upgraded (or designated) to A
+    also provides every tier reachable from A. The upgrade plans (`planning.upgrades`, and
+    `optimizer.upgrade`, which closes its tiers' ``serves`` the same way) and the designated
+    networks (`planning.networks.designation`) both nest tiers by it.
+
+    Parameters
+    ----------
+    serves
+        Tier name -> the tiers it serves directly (names not in the mapping serve none).
+
+    Returns
+    -------
+    dict[str, tuple[str, ...]]
+        Tier name -> every tier it serves, directly or through others, in first-found order,
+        never itself.
+
+    >>> close_serves({"a": ["b"], "b": ["c"], "c": []})
+    {'a': ('b', 'c'), 'b': ('c',), 'c': ()}
+    """
+    out: dict[str, tuple[str, ...]] = {}
+    for top in serves:
+        found: list[str] = []
+        stack = list(serves[top])[::-1]
+        while stack:
+            name = stack.pop()
+            if name == top or name in found:
+                continue
+            found.append(name)
+            stack.extend(list(serves.get(name, ()))[::-1])
+        out[top] = tuple(found)
+    return out
 
 
 def tier_name(tier: str, language: str) -> str:

@@ -14,6 +14,11 @@ mean / p95 minutes
 group shares, spread, Gini
     Covered share of every group (county), the difference between the best and the worst, and
     the population-weighted Gini coefficient of the shares (0 = every county equal).
+coverable, uncoverable population
+    Demand that some provider of the tier, existing or possible, reaches within the standard:
+    an existing provider or any candidate whose upgrade provides the tier (itself or a tier
+    that serves it). The rest (``uncoverable_population``) no plan at any budget can cover:
+    "no candidate within the standard", not "not chosen".
 E2SFCA
     Enhanced two-step floating catchment area (Luo & Qi 2009, Health & Place 15:1100-1107),
     with the catchment split in three equal travel-time zones weighted 1.00, 0.68 and 0.22
@@ -24,7 +29,7 @@ E2SFCA
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -38,6 +43,7 @@ from optimizer.upgrade.evaluate import nearest_minutes, providers
 __all__ = [
     "LUO_QI_WEIGHTS",
     "TierMetrics",
+    "coverable",
     "e2sfca",
     "plan_metrics",
     "provider_masks",
@@ -69,6 +75,8 @@ class TierMetrics:
     spread: float
     gini: float
     group_shares: Mapping[Hashable, float] = field(default_factory=dict)
+    uncoverable_population: float = 0.0
+    coverable: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=np.bool_), repr=False)
     nearest_minutes: FloatArray = field(default_factory=lambda: np.zeros(0), repr=False)
     nearest_site: NDArray[np.intp] = field(
         default_factory=lambda: np.zeros(0, dtype=np.intp), repr=False
@@ -85,6 +93,7 @@ class TierMetrics:
             "mean_minutes": self.mean_minutes,
             "p95_minutes": self.p95_minutes,
             "unreachable_population": self.unreachable_population,
+            "uncoverable_population": self.uncoverable_population,
             "worst_group": None if self.worst_group is None else str(self.worst_group),
             "worst_group_share": self.worst_group_share,
             "spread": self.spread,
@@ -150,6 +159,28 @@ def provider_masks(
     return providers(problem, upgrade_masks(problem, upgrades))
 
 
+def coverable(problem: UpgradeProblem) -> dict[str, BoolArray]:
+    """Return, per tier, the demand points some existing or possible provider can cover.
+
+    A point is coverable at tier ``t`` when an existing provider of ``t`` or a candidate
+    whose upgrade provides ``t`` is within ``t``'s standard (and in its group under
+    ``within_group``): the plan that upgrades every candidate covers it. The others cannot
+    be covered at any budget.
+
+    Parameters
+    ----------
+    problem
+        The upgrade problem.
+    """
+    every = {t.name: np.isfinite(np.asarray(t.cost, dtype=np.float64)) for t in problem.tiers}
+    masks = providers(problem, every)
+    out: dict[str, BoolArray] = {}
+    for tier in problem.tiers:
+        near, _ = nearest_minutes(problem, tier, masks[tier.name])
+        out[tier.name] = np.asarray(near <= tier.standard_minutes, dtype=np.bool_)
+    return out
+
+
 def plan_metrics(
     problem: UpgradeProblem,
     upgrades: Mapping[str, Iterable[Hashable]] | None = None,
@@ -170,17 +201,24 @@ def plan_metrics(
     """
     masks = provider_masks(problem, upgrades)
     labels = problem.demand_groups.get(grouping) if grouping else None
+    possible = coverable(problem)
     out: dict[str, TierMetrics] = {}
     for tier in problem.tiers:
         near, site = nearest_minutes(problem, tier, masks[tier.name])
-        out[tier.name] = tier_metrics(
+        weight = np.asarray(tier.demand_weight, dtype=np.float64)
+        metrics = tier_metrics(
             tier.name,
             standard_minutes=tier.standard_minutes,
             minutes=near,
             covered=near <= tier.standard_minutes,
-            weight=np.asarray(tier.demand_weight, dtype=np.float64),
+            weight=weight,
             groups=labels,
             site=site,
+        )
+        out[tier.name] = replace(
+            metrics,
+            uncoverable_population=float(weight[~possible[tier.name]].sum()),
+            coverable=possible[tier.name],
         )
     return out
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from geodata.tiers import CATALOGUE, providers_of
+from geodata.tiers import CATALOGUE, close_serves, providers_of
 
 __all__ = [
     "DEFAULT_BEDS",
@@ -29,7 +29,7 @@ class TierRule:
     standard_minutes
         Travel-time standard of the tier.
     candidates
-        Facility tiers that can be upgraded to it.
+        Facility tiers that can be upgraded to it (further limited by the flags below).
     providers
         Facility tiers that already provide it (higher tiers nest lower ones). City tertiary
         hospitals count only when they give general care (``general_care``).
@@ -39,9 +39,15 @@ class TierRule:
         Lower planned tiers that an upgrade to this tier also provides.
     candidate_county_types
         County types whose facilities may be upgraded (None: all).
-    demand_kinds
-        Township kinds whose people count as demand (None = all; the community tier counts
-        urban subdistricts only).
+    by_service_tier
+        A primary-care tier: its demand is the people of the township-level units whose
+        ``service_tier`` (townships.csv) is this tier, and its primary-care candidates
+        (facilities with a ``township_code``) are those of such units. False: everyone is
+        demand and candidates are not limited by township.
+    own_area_candidates
+        Candidates only in counties that are their own county medical community area
+        (``service_area`` equal to the county code: counties, county-level cities and
+        suburban districts), not in the core urban districts that a city's hospitals serve.
     source
         Where the standard and the cost come from.
     """
@@ -52,25 +58,36 @@ class TierRule:
     providers: tuple[str, ...]
     upgrade_cost_cny: float | None = None
     serves: tuple[str, ...] = ()
-    demand_kinds: tuple[str, ...] | None = None
     candidate_county_types: tuple[str, ...] | None = None
+    by_service_tier: bool = False
+    own_area_candidates: bool = False
     source: str = ""
 
 
 def _serves(tier: str) -> tuple[str, ...]:
-    """Return the other planned tiers an upgrade to `tier` also provides (`geodata.tiers`)."""
-    return tuple(t for t in CATALOGUE[tier].provides if t != tier)
+    """Return the other planned tiers an upgrade to `tier` also provides (`geodata.tiers`).
+
+    Closed transitively (`geodata.tiers.close_serves`), the one rule of nesting.
+    """
+    direct = {code: [t for t in entry.provides if t != code] for code, entry in CATALOGUE.items()}
+    return close_serves(direct)[tier]
 
 
 #: The three upgrade tiers of the 14th Five-Year plan, with their defaults. Who provides a
 #: tier and what an upgrade also provides come from the catalogue of `geodata.tiers`.
 DEFAULT_TIER_RULES: Final[dict[str, TierRule]] = {
+    # Demand: towns, townships and the subdistricts of suburban districts (service_tier of
+    # townships.csv). Candidates: their township health centres and, in those subdistricts,
+    # their community health centres. District and county hospitals already provide
+    # township-central service (geodata.tiers), so they are existing providers, not
+    # candidates.
     "township_central": TierRule(
         tier="township_central",
         standard_minutes=30.0,
-        candidates=("township_health_center",),
+        candidates=("township_health_center", "community_health_center"),
         providers=providers_of("township_central"),
         upgrade_cost_cny=20_000_000.0,
+        by_service_tier=True,
         source=(
             "standard 30 min: ASSUMPTION (N 6a; no national radius for central THCs, N 1.21; "
             "rural EMS radius 10-20 km, N 1.19); cost 2,000 万: N 6c anchored to N 4.7"
@@ -83,9 +100,10 @@ DEFAULT_TIER_RULES: Final[dict[str, TierRule]] = {
         providers=providers_of("county_3a"),
         upgrade_cost_cny=350_000_000.0,
         serves=_serves("county_3a"),
-        # 千县工程 targets county hospitals; urban districts are served by the city's
-        # tertiary hospitals.
-        candidate_county_types=("county", "county_level_city"),
+        # 千县工程 targets county hospitals: those of every county medical community area of
+        # its own (counties, county-level cities, suburban districts); core urban districts
+        # are served by the city's tertiary hospitals.
+        own_area_candidates=True,
         source=(
             "standard 60 min: derived (N 6a from N 1.11 千县工程 and N 2.11 stroke-map 1-hour "
             "rule); cost 3.5 亿: N 6c, ASSUMPTION anchored to N 4.1-4.4"
@@ -98,7 +116,7 @@ DEFAULT_TIER_RULES: Final[dict[str, TierRule]] = {
         providers=providers_of("community_hospital"),
         upgrade_cost_cny=30_000_000.0,
         serves=(),
-        demand_kinds=("subdistrict",),
+        by_service_tier=True,
         source=(
             "standard 15 min: sourced (N 1.1 15-minute service circle, N 1.4); cost 3,000 万: "
             "N 6c anchored to N 4.9-4.10"

@@ -14,17 +14,20 @@ Everything here is bookkeeping between ids and frames; the mathematics lives in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Final
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+from numpy.typing import NDArray
 
 from optimizer.explain import CandidateExplanation, explain_plan
 from optimizer.metrics import TierMetrics, e2sfca, plan_metrics, provider_masks
 from optimizer.result import status_text
 from optimizer.upgrade import UpgradePlan, UpgradeProblem, UpgradeTier, solve_upgrades
+from optimizer.upgrade.evaluate import nearest_minutes
 from planning.defaults import DEFAULT_BEDS, DEFAULT_TIER_RULES, TierRule
 from planning.errors import RuleError
 
@@ -34,7 +37,22 @@ if TYPE_CHECKING:
     from geodata.dataset import Dataset
     from geodata.travel import TravelTimes
 
-__all__ = ["PlanResult", "PlanningRules", "TierPlan", "build_problem", "plan_upgrades"]
+__all__ = [
+    "CITY_TIERS",
+    "COVERAGE_STATUSES",
+    "MAX_CUTOFF_MINUTES",
+    "PRIMARY_FACILITY_TIERS",
+    "PlanResult",
+    "PlanningRules",
+    "TierPlan",
+    "build_problem",
+    "coverage_status",
+    "extend_times",
+    "plan_upgrades",
+    "service_areas",
+    "service_tiers",
+    "status_quo",
+]
 
 
 @dataclass(frozen=True)
@@ -54,12 +72,17 @@ class TierPlan:
     weight
         Objective weight of the tier (default 1).
     within_county
-        County medical community rule (医共体): a township counts as covered only by a
-        provider of its own county; the urban districts of a city count together as one area
-        (served by the city's hospitals, the urban medical groups).
+        County medical community rule (医共体): in the plan, a township counts as covered
+        only by a provider of its own county medical community area (`service_areas`).
+        Metrics before and after measure access whatever the rule (`status_quo`).
     every_county
-        Every county and county-level city must end with at least one provider; the urban
-        districts of a city count together as one area.
+        Every county medical community area must end with at least one provider.
+
+        Both county rules and the county 3A candidates use one grouping, the county units'
+        ``service_area``: each county, county-level city and suburban district (a district
+        with a rural population) is its own area; the core urban districts of a city are
+        one area, ``urban-<city code>``, served by the city's hospitals (urban medical
+        groups).
     min_county_coverage, min_city_coverage
         Minimum covered share of every county / city.
     min_upgrades, max_upgrades, budget_cny
@@ -67,8 +90,10 @@ class TierPlan:
     min_per_county, max_per_county, min_per_city, max_per_city
         Limits on the number of upgrades in each county / city.
     candidate_county_types
-        County types whose facilities may be upgraded (default: the tier rule's, e.g.
-        county_3a candidates are the hospitals of counties and county-level cities, 千县工程).
+        County types whose facilities may be upgraded. Default: the tier rule's; county_3a
+        candidates are the county hospitals of the areas that are their own service area
+        (counties, county-level cities, suburban districts; 千县工程). Setting it replaces
+        that rule.
     """
 
     name: str
@@ -170,19 +195,106 @@ class PlanningRules:
         return {name: types for name, types in found.items() if types is not None}
 
 
+#: The service tier of a primary facility whose township is unknown (no ``township_code``).
+PRIMARY_FACILITY_TIERS: Final[dict[str, str]] = {
+    "township_health_center": "township_central",
+    "community_health_center": "community_hospital",
+}
+
+
+#: Facility tiers of a city's own hospitals: they belong to the city's urban area.
+CITY_TIERS: Final = ("city_3a", "regional_center")
+
+
+def service_tiers(world: Dataset) -> NDArray[Any]:
+    """Return the primary-care tier meant to serve each demand point (township-level unit).
+
+    The ``service_tier`` column of the townships (decided from data with its
+    ``service_tier_basis``: towns, townships and the subdistricts of suburban districts ->
+    ``township_central``, core urban subdistricts -> ``community_hospital``). A world
+    without the column falls back on the kind: subdistricts -> ``community_hospital``,
+    the rest -> ``township_central``.
+
+    Raises
+    ------
+    RuleError
+        A value that is not a primary-care tier.
+    """
+    demand = world.demand.reset_index(drop=True)
+    if "service_tier" not in demand.columns:
+        kind = demand["kind"].astype(str).to_numpy()
+        return np.where(kind == "subdistrict", "community_hospital", "township_central")
+    values: NDArray[Any] = np.asarray(demand["service_tier"].fillna("").astype(str), dtype=object)
+    bad = sorted(set(values) - set(PRIMARY_FACILITY_TIERS.values()))
+    if bad:
+        msg = (
+            f"townships: service_tier {bad[0]!r} is not a primary-care tier - use "
+            f"{' or '.join(sorted(set(PRIMARY_FACILITY_TIERS.values())))}"
+        )
+        raise RuleError(msg)
+    return values
+
+
+def service_areas(world: Dataset) -> pd.Series[str]:
+    """Return the county medical community area of every county (indexed by county code).
+
+    The ``service_area`` of the county units: its own code for counties, county-level
+    cities and suburban districts, ``urban-<city code>`` for the core urban districts that a
+    city's hospitals serve together. The one grouping of the county rules (``within_county``,
+    ``every_county``, the county 3A candidates). A world without the column falls back on
+    the county type: every district is urban. Sites take their county's area, except a
+    city's tertiary hospitals (`CITY_TIERS`), which belong to its urban area wherever they
+    stand.
+    """
+    units = world.units("county")
+    codes = units["code"].astype(str)
+    if "service_area" in units.columns and units["service_area"].notna().all():
+        areas = units["service_area"].astype(str)
+    else:
+        district = units["county_type"].eq("district")
+        areas = codes.where(~district, "urban-" + units["parent_code"].astype(str))
+    return pd.Series(areas.to_numpy(), index=codes.to_numpy(), dtype=object)
+
+
 def _site_frame(world: Dataset) -> pd.DataFrame:
     sites = pd.DataFrame(world.facilities.drop(columns="geometry"))
     county_type = world.units("county").set_index("code")["county_type"]
     sites["county_type"] = sites["county_code"].map(county_type).fillna("")
     sites["general_care"] = sites["general_care"].astype(str).str.lower().isin(["true", "1"])
+    areas = service_areas(world)
+    sites["service_area"] = sites["county_code"].astype(str).map(areas).fillna("")
+    sites["own_area"] = sites["service_area"].eq(sites["county_code"].astype(str))
+    # A city's tertiary hospitals serve its urban area (the urban medical groups), wherever
+    # in the city they stand: a city hospital in a suburban district belongs to the city's
+    # urban area, not to that district's county medical community.
+    urban = "urban-" + sites["city_code"].astype(str)
+    city_tier = sites["tier"].isin(CITY_TIERS) & urban.isin(set(areas))
+    sites["service_area"] = sites["service_area"].where(~city_tier, urban)
+    # The service tier of a primary facility's township (its facility tier's when unknown).
+    default = sites["tier"].map(PRIMARY_FACILITY_TIERS)
+    if "township_code" in sites.columns:
+        demand = world.demand.reset_index(drop=True)
+        key = "township_code" if "township_code" in demand.columns else "demand_id"
+        by_code = pd.Series(service_tiers(world), index=demand[key].astype(str).to_numpy())
+        code = sites["township_code"].astype("string").fillna("")
+        township = code.map(by_code.to_dict())
+        default = township.astype(object).where(township.notna(), default)
+    sites["service_tier"] = default.where(sites["tier"].isin(PRIMARY_FACILITY_TIERS), None)
     return sites.reset_index(drop=True)
 
 
 def build_problem(world: Dataset, times: TravelTimes, rules: PlanningRules) -> UpgradeProblem:
     """Build the `UpgradeProblem` of `rules` on `world` with the travel times `times`.
 
-    Demand and site groupings: ``county``, ``city`` and ``county_area`` (a city's urban
-    districts as one area, see the every-county rule).
+    Who each tier serves (`planning.defaults.TierRule`): a primary-care tier's demand is the
+    people of the township-level units whose `service_tiers` is that tier, and its
+    primary-care candidates are the facilities of those units (the township-central tier
+    takes the community health centres of suburban subdistricts; district and county
+    hospitals already provide it). Other tiers count everyone.
+
+    Demand and site groupings: ``county``, ``city`` and ``service_area`` (`service_areas`:
+    the county medical community area, one grouping for ``within_county``,
+    ``every_county`` and the county 3A candidates).
 
     Parameters
     ----------
@@ -205,6 +317,7 @@ def build_problem(world: Dataset, times: TravelTimes, rules: PlanningRules) -> U
         )
         raise RuleError(msg)
     base_weight = demand[rules.demand_weight].to_numpy(dtype=np.float64)
+    demand_tier = service_tiers(world)
     names = rules.tier_names
     tiers = []
     for plan in rules.plans:
@@ -212,9 +325,13 @@ def build_problem(world: Dataset, times: TravelTimes, rules: PlanningRules) -> U
         providers = sites["tier"].isin(rule.providers)
         providers &= (sites["tier"] != "city_3a") | sites["general_care"]
         candidate = sites["tier"].isin(rule.candidates) & ~sites["facility_id"].isin(rules.exclude)
+        if rule.by_service_tier:
+            candidate &= sites["service_tier"].isna() | sites["service_tier"].eq(name)
         allowed = plan.county_types()
         if allowed is not None:
             candidate &= sites["county_type"].isin(allowed)
+        elif rule.own_area_candidates:
+            candidate &= sites["own_area"]
         unit_cost = (
             plan.upgrade_cost_cny if plan.upgrade_cost_cny is not None else (rule.upgrade_cost_cny)
         )
@@ -224,8 +341,8 @@ def build_problem(world: Dataset, times: TravelTimes, rules: PlanningRules) -> U
             else pd.to_numeric(sites["upgrade_cost_cny"], errors="coerce").to_numpy()
         )
         weight = base_weight.copy()
-        if rule.demand_kinds is not None:
-            weight[~demand["kind"].isin(rule.demand_kinds).to_numpy()] = 0.0
+        if rule.by_service_tier:
+            weight[demand_tier != name] = 0.0
         required = [f for f in rules.require if f in set(sites.loc[candidate, "facility_id"])]
         standard = (
             plan.standard_minutes if plan.standard_minutes is not None else (rule.standard_minutes)
@@ -239,17 +356,18 @@ def build_problem(world: Dataset, times: TravelTimes, rules: PlanningRules) -> U
                 serves=tuple(t for t in rule.serves if t in names),
                 weight=float(1.0 if plan.weight is None else plan.weight),
                 demand_weight=weight,
-                within_group="county_area" if plan.within_county else None,
+                within_group="service_area" if plan.within_county else None,
                 budget=plan.budget_cny,
                 min_upgrades=int(plan.min_upgrades or 0),
                 max_upgrades=plan.max_upgrades,
                 min_group_coverage=_per_group(plan.min_county_coverage, plan.min_city_coverage),
                 min_upgrades_per_group=_per_group(plan.min_per_county, plan.min_per_city),
                 max_upgrades_per_group=_per_group(plan.max_per_county, plan.max_per_city),
-                min_providers_per_group={"county_area": 1} if plan.every_county else {},
+                min_providers_per_group={"service_area": 1} if plan.every_county else {},
                 required=required,
             )
         )
+    areas = service_areas(world)
     return UpgradeProblem.from_matrix(
         minutes,
         tiers=tiers,
@@ -259,26 +377,31 @@ def build_problem(world: Dataset, times: TravelTimes, rules: PlanningRules) -> U
         demand_groups={
             "county": demand["county_code"].to_numpy(),
             "city": demand["city_code"].to_numpy(),
-            "county_area": _county_area(world, demand),
+            "service_area": demand["county_code"].astype(str).map(areas).to_numpy(dtype=str),
         },
         site_groups={
             "county": sites["county_code"].to_numpy(),
             "city": sites["city_code"].to_numpy(),
-            "county_area": _county_area(world, sites),
+            "service_area": sites["service_area"].to_numpy(dtype=str),
         },
     )
 
 
-def _county_area(world: Dataset, frame: pd.DataFrame) -> np.ndarray:
-    """County code for counties and county-level cities; ``urban-<city code>`` for districts.
+def status_quo(problem: UpgradeProblem) -> UpgradeProblem:
+    """Return `problem` without the county medical community rule: access as it is.
 
-    The every-county rule uses it: a city's urban districts are one area, served by the
-    city's tertiary hospitals, not counties that each need their own county_3a hospital.
+    Metrics measure who reaches a provider, whatever the rule that decides which upgrades
+    count in the plan: a township with a hospital just across a county line has one.
     """
-    county_type = world.units("county").set_index("code")["county_type"]
-    district = frame["county_code"].map(county_type).eq("district").to_numpy()
-    urban = "urban-" + frame["city_code"].astype(str)
-    return np.where(district, urban.to_numpy(), frame["county_code"].to_numpy()).astype(str)
+    if all(t.within_group is None for t in problem.tiers):
+        return problem
+    tiers = tuple(replace(t, within_group=None) for t in problem.tiers)
+    return UpgradeProblem(
+        base=problem.base,
+        tiers=tiers,
+        demand_groups=problem.demand_groups,
+        site_groups=problem.site_groups,
+    )
 
 
 def _per_group(county: Any, city: Any) -> dict[str, Any]:
@@ -301,6 +424,9 @@ class PlanResult:
     before: dict[str, TierMetrics]
     after: dict[str, TierMetrics]
     explanations: list[CandidateExplanation]
+    #: How far travel times were computed (`plan_upgrades`): the matrix cutoff, the cutoff
+    #: the rows without a provider were extended to, and how many rows that was.
+    travel: dict[str, Any] = field(default_factory=dict)
 
     def upgrades_table(self) -> pd.DataFrame:
         """One row per proposed upgrade: where, to what, cost, year, gain, reason."""
@@ -341,14 +467,24 @@ class PlanResult:
         return table.sort_values(["cost_per_person_cny", "facility_id"]).reset_index(drop=True)
 
     def county_table(self) -> pd.DataFrame:
-        """Covered share per county and tier, before and after."""
+        """Covered share per county and tier, before and after.
+
+        ``<tier>_cannot_be_covered``: people of the tier no existing provider or candidate
+        reaches within its standard (no plan at any budget covers them).
+        """
         counties = self.world.units("county")[["code", "name_zh", "name_en", "parent_code"]]
         table = counties.rename(columns={"code": "county_code", "parent_code": "city_code"})
         table = pd.DataFrame(table).reset_index(drop=True)
+        codes = self.world.demand["county_code"].astype(str).to_numpy()
         for name in self.problem.tier_names:
             for label, metrics in (("before", self.before), ("after", self.after)):
                 shares = metrics[name].group_shares
                 table[f"{name}_share_{label}"] = table["county_code"].map(shares)
+            weight = np.asarray(self.problem.tier(name).demand_weight, dtype=np.float64)
+            blocked = pd.Series(np.where(self.after[name].coverable, 0.0, weight), index=codes)
+            table[f"{name}_cannot_be_covered"] = (
+                table["county_code"].astype(str).map(blocked.groupby(level=0).sum()).fillna(0.0)
+            )
         return table
 
     def county_summary(self, tier: str) -> pd.DataFrame:
@@ -400,7 +536,34 @@ class PlanResult:
                 name: {"before": self.before[name].as_dict(), "after": self.after[name].as_dict()}
                 for name in self.problem.tier_names
             },
+            "cannot_be_covered": {
+                name: self.after[name].uncoverable_population for name in self.problem.tier_names
+            },
+            "equity": self.equity(),
+            "travel": dict(self.travel),
         }
+
+    def equity(self) -> dict[str, Any]:
+        """Return the worst county's covered share per tier, before and after.
+
+        With the ``equity``/``lexicographic`` objectives, ``lifted`` holds the share each
+        stage lifted (the worst group of the objective's grouping, per tier, in order).
+        """
+        out: dict[str, Any] = {
+            name: {
+                "before": self.before[name].worst_group_share,
+                "after": self.after[name].worst_group_share,
+                "worst_county_after": (
+                    None
+                    if self.after[name].worst_group is None
+                    else str(self.after[name].worst_group)
+                ),
+            }
+            for name in self.problem.tier_names
+        }
+        prefix = "worst_group_share_"
+        lifted = {k[len(prefix) :]: v for k, v in self.plan.stages.items() if k.startswith(prefix)}
+        return {"per_tier": out, "lifted": lifted}
 
     def accessibility(self) -> pd.DataFrame:
         """E2SFCA accessibility (beds per 1,000 people) per township and tier, before/after."""
@@ -451,17 +614,146 @@ class PlanResult:
         return sites
 
     def demand_status(self, tier: str) -> gpd.GeoDataFrame:
-        """Demand with the serving facility, minutes and coverage at `tier` after the plan."""
+        """Demand with the serving facility, minutes and coverage at `tier` after the plan.
+
+        Columns added: ``serving_facility_id``, ``travel_minutes``, ``standard_minutes``,
+        ``covered`` (demand of this tier within the standard); ``in_tier`` (the point's
+        people are demand of this tier, e.g. a core urban subdistrict is not demand of the
+        township-central tier); ``reachable`` (some
+        existing provider or candidate is within the standard: False means no plan at any
+        budget covers it, "no candidate within the standard"); ``coverage_status``, one of
+        `COVERAGE_STATUSES`.
+        """
         metrics = self.after[tier]
         site_ids = np.array(self.problem.base.site_ids, dtype=object)
         serving = site_ids[metrics.nearest_site]
         serving[metrics.nearest_site < 0] = None
         demand = self.world.demand.copy()
+        weight = np.asarray(self.problem.tier(tier).demand_weight, dtype=np.float64)
+        covered = metrics.nearest_minutes <= metrics.standard_minutes
         demand["serving_facility_id"] = serving
         demand["travel_minutes"] = metrics.nearest_minutes
         demand["standard_minutes"] = metrics.standard_minutes
-        demand["covered"] = metrics.nearest_minutes <= metrics.standard_minutes
+        demand["covered"] = covered & (weight > 0)
+        demand["in_tier"] = weight > 0
+        demand["reachable"] = np.asarray(metrics.coverable, dtype=np.bool_) | covered
+        demand["coverage_status"] = coverage_status(
+            covered=covered, reachable=demand["reachable"].to_numpy(), in_tier=weight > 0
+        )
         return demand
+
+
+#: What `PlanResult.demand_status` says of a demand point at a tier: covered; not covered
+#: but some candidate could cover it (not chosen); no existing provider or candidate within
+#: the standard (cannot be chosen at any budget); or not demand of this tier.
+COVERAGE_STATUSES: Final = ("covered", "not_chosen", "no_candidate", "other_tier")
+
+
+def coverage_status(
+    *, covered: NDArray[np.bool_], reachable: NDArray[np.bool_], in_tier: NDArray[np.bool_]
+) -> NDArray[Any]:
+    """Return one of `COVERAGE_STATUSES` per demand point.
+
+    Parameters
+    ----------
+    covered
+        Covered within the tier's standard.
+    reachable
+        Some existing provider or candidate is within the standard.
+    in_tier
+        The point's people are demand of the tier.
+    """
+    status = np.where(covered, "covered", np.where(reachable, "not_chosen", "no_candidate"))
+    return np.where(in_tier, status, "other_tier").astype(object)
+
+
+#: Largest cutoff (minutes) travel times are extended to for demand without a provider.
+MAX_CUTOFF_MINUTES: Final = 1440.0
+
+
+def _lacking(problem: UpgradeProblem) -> NDArray[np.bool_]:
+    """Demand rows with weight at some tier that reach no existing provider of it in the matrix."""
+    out = np.zeros(problem.base.n_demand, dtype=np.bool_)
+    for tier in status_quo(problem).tiers:
+        near, _ = nearest_minutes(problem, tier, np.asarray(tier.existing, dtype=np.bool_))
+        out |= ~np.isfinite(near) & (np.asarray(tier.demand_weight) > 0)
+    return out
+
+
+def _merge_rows(times: TravelTimes, wider: TravelTimes, rows: NDArray[np.bool_]) -> TravelTimes:
+    """Return `times` with the rows `rows` (demand positions) taken from `wider` (same ids)."""
+    a = times.minutes
+    b = wider.subset(
+        demand_ids=times.demand_ids.tolist(), facility_ids=times.facility_ids.tolist()
+    ).minutes
+    data, indices, indptr = [], [], [0]
+    for i in range(a.shape[0]):
+        m = b if rows[i] else a
+        lo, hi = m.indptr[i], m.indptr[i + 1]
+        data.append(m.data[lo:hi])
+        indices.append(m.indices[lo:hi])
+        indptr.append(indptr[-1] + hi - lo)
+    merged = sp.csr_array(
+        (np.concatenate(data), np.concatenate(indices), np.asarray(indptr)), shape=a.shape
+    )
+    key = f"{times.key}+rows<={wider.cutoff_minutes:g}"
+    return replace(times, minutes=merged, key=key, from_cache=False)
+
+
+def extend_times(
+    world: Dataset,
+    times: TravelTimes,
+    rules: PlanningRules,
+    *,
+    graph: nx.MultiDiGraph[Any] | None = None,
+) -> tuple[TravelTimes, dict[str, Any]]:
+    """Extend the travel times of demand that reaches no provider within the matrix cutoff.
+
+    The cutoff of `times` must never decide a plan silently: for the demand points (with
+    people at some planned tier) that reach no existing provider of that tier within it,
+    the cutoff is doubled until every such point reaches one, up to
+    `MAX_CUTOFF_MINUTES`, and their rows are taken from the wider matrix (the rows of the
+    others stay as they are). Points that still reach none are *capped*: the median and
+    minmax objectives count them at the final cutoff, and the summary reports them.
+
+    Parameters
+    ----------
+    world
+        The planning world.
+    times
+        Travel times at the scenario's cutoff.
+    rules
+        The planning rules (which tiers, whose demand).
+    graph
+        Road graph of the wider matrices (default the world's; give the scenario's graph
+        when its speeds differ).
+
+    Returns
+    -------
+    tuple[TravelTimes, dict]
+        The times and what was done: ``cutoff_minutes`` (of `times`),
+        ``extended_to_minutes`` (the final cutoff of the extended rows, or None),
+        ``extended_demand_points``.
+    """
+    info: dict[str, Any] = {
+        "cutoff_minutes": float(times.cutoff_minutes),
+        "extended_to_minutes": None,
+        "extended_demand_points": 0,
+    }
+    lacking = _lacking(build_problem(world, times, rules))
+    if not lacking.any():
+        return times, info
+    rows = lacking.copy()
+    cutoff = float(times.cutoff_minutes)
+    extended = times
+    while lacking.any() and cutoff < MAX_CUTOFF_MINUTES:
+        cutoff = min(2.0 * cutoff, MAX_CUTOFF_MINUTES)
+        wider = world.travel_times(graph=graph, cutoff_minutes=cutoff)
+        extended = _merge_rows(times, wider, rows)
+        lacking = _lacking(build_problem(world, extended, rules))
+    info["extended_to_minutes"] = cutoff
+    info["extended_demand_points"] = int(rows.sum())
+    return replace(extended, cutoff_minutes=cutoff), info
 
 
 def plan_upgrades(
@@ -483,8 +775,11 @@ def plan_upgrades(
     """Solve an upgrade plan on `world` and report it (see `optimizer.upgrade.solve_upgrades`).
 
     Travel times are computed (and cached) on the world's graph unless `times` is given;
-    demand that reaches no provider within `cutoff_minutes` counts at the cutoff in the
-    median and minmax objectives.
+    the rows of demand that reaches no provider within the cutoff are extended
+    (`extend_times`), so that the cutoff never decides a plan silently: only demand beyond
+    `MAX_CUTOFF_MINUTES` still counts at the cutoff in the median and minmax objectives, and
+    the summary reports it (``travel``). Metrics before and after measure access whatever
+    the county medical community rule (`status_quo`).
 
     Parameters
     ----------
@@ -507,10 +802,10 @@ def plan_upgrades(
     times
         Demand × facility travel times; default computed on `graph` with `cutoff_minutes`.
     graph
-        Road graph for the default travel times; default the world's.
+        Road graph for the default and the extended travel times; default the world's.
     cutoff_minutes
         Cutoff of the default travel times (ignored when `times` is given; its own cutoff
-        counts then).
+        counts then). Demand without a provider within it is extended (`extend_times`).
     solver, time_limit_s, mip_gap
         Passed to `optimizer.upgrade.solve_upgrades` (``solver``, ``time_limit``,
         ``mip_gap``).
@@ -518,6 +813,7 @@ def plan_upgrades(
     rules = rules or PlanningRules()
     if times is None:
         times = world.travel_times(graph=graph, cutoff_minutes=cutoff_minutes)
+    times, travel = extend_times(world, times, rules, graph=graph)
     problem = build_problem(world, times, rules)
     plan = solve_upgrades(
         problem,
@@ -531,8 +827,10 @@ def plan_upgrades(
         time_limit=time_limit_s,
         mip_gap=mip_gap,
     )
-    before = plan_metrics(problem)
-    after = plan_metrics(problem, plan.upgrades)
+    measured = status_quo(problem)
+    before = plan_metrics(measured)
+    after = plan_metrics(measured, plan.upgrades)
+    travel["capped_population"] = {n: m.unreachable_population for n, m in after.items()}
     return PlanResult(
         world=world,
         rules=rules,
@@ -541,4 +839,5 @@ def plan_upgrades(
         before=before,
         after=after,
         explanations=explain_plan(problem, plan),
+        travel=travel,
     )

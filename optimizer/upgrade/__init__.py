@@ -12,6 +12,7 @@ from optimizer.upgrade.api import (
     UpgradeProblem,
     UpgradeTier,
     check_upgrades,
+    close_serves,
     solve_upgrades,
 )
 
@@ -21,5 +22,6 @@ __all__ = [
     "UpgradeProblem",
     "UpgradeTier",
     "check_upgrades",
+    "close_serves",
     "solve_upgrades",
 ]

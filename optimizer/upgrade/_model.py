@@ -72,7 +72,7 @@ class Built:
     kind: str
     n_years: int
     unreachable: float
-    equity_cost: FloatArray
+    equity_costs: tuple[FloatArray, ...]  # per tier: minimise -s_t (its worst group share)
     spend_cost: FloatArray
     pair_site: IntArray
     pair_tier: IntArray
@@ -314,15 +314,19 @@ def build_model(
                         unreachable=unreachable,
                     )
                 )
-    equity_cost = np.zeros(0)
+    s_cols: list[int] = []
     if equity_group is not None:
-        s_col = b.add_vars(1, lo=0.0, hi=1.0)
-        s_rows = _equity_rows(b, problem, equity_group, s_col, equity_terms)
-        aux.append(_Bound(-1, int(s_col[0]), s_rows, maximise=True))
+        for tier, terms_t in zip(tiers, equity_terms, strict=True):
+            s_col = b.add_vars(1, lo=0.0, hi=1.0)
+            s_rows = _equity_rows(b, problem, equity_group, tier, s_col=s_col, terms=terms_t)
+            aux.append(_Bound(-1, int(s_col[0]), s_rows, maximise=True))
+            s_cols.append(int(s_col[0]))
     milp = b.build()
-    if equity_group is not None:
-        equity_cost = np.zeros(milp.n_col)
-        equity_cost[s_col] = -1.0
+    equity_costs = []
+    for col in s_cols:
+        cost = np.zeros(milp.n_col)
+        cost[col] = -1.0
+        equity_costs.append(cost)
     spend_cost = np.zeros(milp.n_col)
     spend_cost[final] = pair_cost
     return Built(
@@ -330,7 +334,7 @@ def build_model(
         kind=kind,
         n_years=n_years,
         unreachable=unreachable,
-        equity_cost=equity_cost,
+        equity_costs=tuple(equity_costs),
         spend_cost=spend_cost,
         pair_site=pair_site,
         pair_tier=pair_tier,
@@ -500,36 +504,33 @@ def _equity_rows(
     b: MilpBuilder,
     problem: UpgradeProblem,
     grouping: str,
+    tier: UpgradeTier,
+    *,
     s_col: IntArray,
-    terms: list[tuple[IntArray, IntArray, BoolArray, float]],
+    terms: tuple[IntArray, IntArray, BoolArray, float],
 ) -> IntArray:
+    """Rows ``s_t <= share of tier t in group g`` for every group with demand of the tier.
+
+    ``s_t`` is then the lowest covered share of any group at tier ``t``: equity per tier,
+    never a mix of tiers (tier weights play no part here).
+    """
+    y, open_rows, base, _ = terms
     labels = _labels(problem, grouping)
     demand_label = np.searchsorted(labels, problem.demand_groups[grouping].astype(str))
-    total = np.zeros(labels.size)
-    base_total = np.zeros(labels.size)
-    rows: list[IntArray] = []
-    cols: list[IntArray] = []
-    vals: list[FloatArray] = []
-    for tier, (y, open_rows, base, tier_weight) in zip(problem.tiers, terms, strict=True):
-        weight = np.asarray(tier.demand_weight, dtype=np.float64) * tier_weight
-        total += np.bincount(demand_label, weights=weight, minlength=labels.size)
-        base_total += np.bincount(demand_label[base], weights=weight[base], minlength=labels.size)
-        rows.append(demand_label[open_rows])
-        cols.append(y)
-        vals.append(-weight[open_rows])
+    weight = np.asarray(tier.demand_weight, dtype=np.float64)
+    total = np.bincount(demand_label, weights=weight, minlength=labels.size)
+    base_total = np.bincount(demand_label[base], weights=weight[base], minlength=labels.size)
     active = total > 0
     row_id = np.cumsum(active) - 1
-    all_rows = np.concatenate(rows)
-    keep = active[all_rows]
+    n_active = int(active.sum())
+    mine = demand_label[open_rows]
+    keep = active[mine]
     # Rows are divided by the group's total so every coefficient is a share (well scaled).
-    scale = np.where(active, total, 1.0)
     return b.add_rows(
-        int(active.sum()),
-        np.concatenate([row_id[active], row_id[all_rows[keep]]]),
-        np.concatenate([np.full(int(active.sum()), s_col[0]), np.concatenate(cols)[keep]]),
-        np.concatenate(
-            [np.ones(int(active.sum())), (np.concatenate(vals) / scale[all_rows])[keep]]
-        ),
+        n_active,
+        np.concatenate([row_id[active], row_id[mine[keep]]]),
+        np.concatenate([np.full(n_active, s_col[0]), y[keep]]),
+        np.concatenate([np.ones(n_active), -weight[open_rows][keep] / total[mine[keep]]]),
         hi=base_total[active] / total[active],
     )
 

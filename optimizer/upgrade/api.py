@@ -22,7 +22,7 @@ Sets and parameters
 
 Variables: ``x_k ∈ {0,1}`` upgrade pair ``k``; ``y_it ∈ [0,1]`` demand ``i`` covered at tier
 ``t`` (only where ``E_it = 0``); ``z_itl ≥ 0`` level variables of the median/minmax objectives;
-``s`` worst group share (equity); ``W_t`` worst time (minmax).
+``s_t`` worst group share of tier ``t`` (equity); ``W_t`` worst time (minmax).
 
 Objectives
 
@@ -33,8 +33,12 @@ Objectives
   provider's time ``e_it`` (Elloumi 2010's radius formulation in chained form):
   ``T_it = v_1 + Σ_l (v_{l+1} - v_l) z_itl`` with ``v_{m+1} = e_it``.
 * ``minmax``: min ``Σ_t w_t W_t`` with ``W_t ≥ T_it`` for every ``i`` with ``d_it > 0``.
-* ``equity``: first max ``s`` (the worst group's weighted coverage share), then max coverage
-  subject to ``s ≥ s*``.
+* ``equity``: equity per tier, lexicographically in the order the tiers are given (low to
+  high): first max ``s_1``, the worst group's covered share at the first tier; then, keeping
+  ``s_1 ≥ s_1*``, max ``s_2``, the worst group's share at the second tier; and so on; then
+  max coverage subject to every ``s_t ≥ s_t*``. Each tier's worst county is lifted as far as
+  the earlier tiers allow; tier weights play no part in these stages (stages
+  ``worst_group_share_<tier>``).
 * ``lexicographic``: equity's two stages, then min cost subject to both optima.
 
 Constraints
@@ -49,7 +53,8 @@ Constraints
 7. ``Σ_{k∈K_t, site in g, site not E_t} x_k ≥ m_g - |E_t ∩ g|``        (providers per group;
    ``E_t`` the existing providers of ``t``: upgrading one of them adds no provider)
 8. ``Σ_{i∈g} d_it y_it ≥ σ_g D_gt - base_gt``                        (coverage share per group)
-9. ``s · Σ_t w_t D_gt - Σ_t w_t Σ_{i∈g} d_it y_it ≤ Σ_t w_t base_gt`` (equity)
+9. ``s_t · D_gt - Σ_{i∈g} d_it y_it ≤ base_gt`` for every group ``g`` with ``D_gt > 0``
+                                                                   (equity, per tier ``t``)
 
 Phasing: with yearly budgets ``B_1 … B_Y`` every variable gets a year index; ``x_k,τ ≥
 x_k,τ-1`` (an upgrade stays, so ``x_k,τ`` means "upgraded by the end of year τ"), spending
@@ -93,6 +98,7 @@ __all__ = [
     "UpgradeProblem",
     "UpgradeTier",
     "check_upgrades",
+    "close_serves",
     "solve_upgrades",
 ]
 
@@ -123,7 +129,8 @@ class UpgradeTier:
     cost
         Upgrade cost of each site to this tier; NaN (or None for all) = not a candidate.
     serves
-        Lower tiers that a site upgraded to this tier also provides.
+        Lower tiers that a site upgraded to this tier also provides; closed transitively by
+        `UpgradeProblem.from_matrix` (A serves B and B serves C: an A upgrade provides C).
     weight
         Weight of this tier in the objective.
     demand_weight
@@ -232,9 +239,15 @@ class UpgradeProblem:
             problems.append("at least one tier is needed")
         if len(set(names)) != len(names):
             problems.append(f"tier names repeat: {names}")
+        closed = close_serves({t.name: t.serves for t in tiers})
         normalised = [
             _normalise_tier(
-                t, base, names=names, d_groups=d_groups, s_groups=s_groups, problems=problems
+                replace(t, serves=closed[t.name]),
+                base,
+                names=names,
+                d_groups=d_groups,
+                s_groups=s_groups,
+                problems=problems,
             )
             for t in tiers
         ]
@@ -258,6 +271,32 @@ class UpgradeProblem:
     def providing(self, name: str) -> list[str]:
         """Tiers whose upgrades provide tier `name` (itself and those that serve it)."""
         return [t.name for t in self.tiers if t.name == name or name in t.serves]
+
+
+def close_serves(serves: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    """Return the transitive closure of the tiers' ``serves``: A serves B serves C → A serves C.
+
+    The rule of `geodata.tiers.close_serves` (which the planning layer and the designated
+    networks use; the optimizer imports no geodata): a site upgraded to A provides every
+    tier reachable from A, in first-found order, never A itself.
+
+    Parameters
+    ----------
+    serves
+        Tier name -> the tiers it serves directly.
+    """
+    out: dict[str, tuple[str, ...]] = {}
+    for top in serves:
+        found: list[str] = []
+        stack = list(serves[top])[::-1]
+        while stack:
+            name = stack.pop()
+            if name == top or name in found:
+                continue
+            found.append(name)
+            stack.extend(list(serves.get(name, ()))[::-1])
+        out[top] = tuple(found)
+    return out
 
 
 def _normalise_tier(  # noqa: PLR0912 - one branch per documented rule
@@ -507,7 +546,10 @@ def solve_upgrades(
             first_limit = max(options.time_limit - (time.perf_counter() - aided), 0.0)
     runs: list[tuple[str, Milp]] = []
     if objective in ("equity", "lexicographic"):
-        runs.append(("worst_group_share", replace(built.milp, cost=built.equity_cost, offset=0.0)))
+        runs += [
+            (f"worst_group_share_{name}", replace(built.milp, cost=cost, offset=0.0))
+            for name, cost in zip(problem.tier_names, built.equity_costs, strict=True)
+        ]
     runs.append(("objective", built.milp))
     if objective == "lexicographic":
         runs.append(("cost", replace(built.milp, cost=built.spend_cost, offset=0.0)))

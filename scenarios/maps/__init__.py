@@ -14,7 +14,10 @@ Inputs (written by the scenario runner):
 - ``facilities``: ``world.facilities`` plus ``status`` (existing | upgraded | candidate |
   other), ``plan_tier`` and ``reason`` (why a site was chosen; may be empty).
 - ``demand``: ``world.demand`` plus ``serving_facility_id``, ``travel_minutes`` (inf/NaN when
-  unreachable), ``standard_minutes`` and ``covered``.
+  unreachable), ``standard_minutes`` and ``covered``; optionally ``coverage_status``
+  (`planning.upgrades.COVERAGE_STATUSES`: ``no_candidate`` places, which no candidate at any
+  budget can reach, get their own ring and legend entry; ``other_tier`` places, served by
+  another tier, are drawn grey and left out of the subtitle's counts).
 - ``county_summary``: ``county_code``, ``coverage_share`` (0..1) and optionally
   ``covered_population`` and ``population``.
 """

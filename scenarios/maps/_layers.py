@@ -240,13 +240,22 @@ def swatch(color: str, label: str, *, opacity: float = 0.6) -> str:
     return f'<span class="hp-sw" style="background:{color};opacity:{opacity:g}"></span>{label}'
 
 
-def dot(label: str, *, fill: str, color: str, radius: float, weight: float = 1.0) -> str:
+def dot(
+    label: str,
+    *,
+    fill: str,
+    color: str,
+    radius: float,
+    weight: float = 1.0,
+    dashed: bool = False,
+) -> str:
     """Draw a circle like the map's circle markers and its (escaped) label."""
     size = round(2 * radius + weight, 1)
     background = "transparent" if fill == "none" else fill
+    line = "dashed" if dashed else "solid"
     return (
         f'<span class="hp-dotcell"><span class="hp-dot" style="width:{size}px;height:{size}px;'
-        f'background:{background};border:{weight}px solid {color}"></span></span>{label}'
+        f'background:{background};border:{weight}px {line} {color}"></span></span>{label}'
     )
 
 

@@ -43,7 +43,19 @@ from scenarios.maps.style import (
 __all__ = ["add_plan_layers", "county_layers", "display_names", "title_controls"]
 
 _UNCOVERED_RING = "#b2182b"
+#: Places no existing provider or candidate reaches within the standard ("cannot be chosen").
+_NO_CANDIDATE_RING = "#000000"
+_NO_CANDIDATE_DASH = "3,2"
+#: Places that are demand of another tier (e.g. core urban subdistricts on the township map).
+_OTHER_TIER_FILL = "#bdbdbd"
 _APPROX_COLOR = "#ff7f00"
+
+
+def _statuses(dem: pd.DataFrame) -> list[str]:
+    """``coverage_status`` of every row (from ``covered`` when the column is missing)."""
+    if "coverage_status" in dem:
+        return [str(v) for v in dem["coverage_status"].tolist()]
+    return ["covered" if bool(v) else "not_chosen" for v in dem["covered"].tolist()]
 
 
 def display_names(frame: pd.DataFrame, language: str) -> pd.Series[str]:
@@ -146,8 +158,9 @@ def add_plan_layers(
     legend = legend_html(sections, notes)
     standards = dem["standard_minutes"].astype(float)
     standard = float(standards.median()) if standards.notna().any() else math.nan
-    population = float(dem["population"].sum())
-    covered = float(dem.loc[dem["covered"].astype(bool), "population"].sum())
+    mine = np.array([s != "other_tier" for s in _statuses(dem)], dtype=bool)
+    population = float(dem.loc[mine, "population"].sum())
+    covered = float(dem.loc[mine & dem["covered"].astype(bool).to_numpy(), "population"].sum())
     numbers = {
         "tier": tier_name(tier, language),
         "standard": text("standard_value", language, minutes=f"{standard:g}"),
@@ -194,17 +207,22 @@ def _township_layers(
     minutes_all = dem["travel_minutes"].astype(float).to_numpy()
     standards = dem["standard_minutes"].astype(float).to_numpy()
     populations = dem["population"].astype(float).to_numpy()
-    covered_all = dem["covered"].astype(bool).to_numpy()
+    statuses = _statuses(dem)
     styles, tips, rings, ring_points = [], [], [], []
+    blocked, blocked_points = [], []
     for i in range(len(dem)):
         minutes, standard = float(minutes_all[i]), float(standards[i])
         radius = township_radius(float(populations[i]))
+        status = statuses[i]
+        other = status == "other_tier"
         styles.append(
             {
                 "radius": radius,
-                "fillColor": MINUTES_COLORS[minutes_class(minutes, standard)],
+                "fillColor": _OTHER_TIER_FILL
+                if other
+                else MINUTES_COLORS[minutes_class(minutes, standard)],
                 "fill": True,
-                "fillOpacity": 0.9,
+                "fillOpacity": 0.5 if other else 0.9,
                 "color": "#ffffff",
                 "weight": 0.6,
             }
@@ -212,7 +230,6 @@ def _township_layers(
         fid = serving[i]
         county = esc(county_names.get(counties[i], ""))
         heading = esc(names[i]) + (f" · {county}" if county else "")
-        covered = bool(covered_all[i])
         time_text = (
             f"{fmt_minutes(minutes, language)} ({text('standard', language)} "
             f"{standard:g} {text('min', language)})"
@@ -221,17 +238,39 @@ def _township_layers(
             (text("population", language), fmt_int(float(populations[i]))),
             (text("minutes", language), time_text),
             (text("serving", language), esc(fac_names.get(fid, fid)) if fid else ""),
-            (text("status", language), text("covered" if covered else "not_covered", language)),
+            (text("status", language), _status_text(status, standard, language)),
             ("", "⚠ " + text("synthetic_seat", language) if synthetic[i] else ""),
         ]
         tips.append(tooltip_html(heading, rows))
-        if not covered:
+        if status == "not_chosen":
             ring_points.append(points[i])
             rings.append(
                 {"radius": radius + 1.5, "fill": False, "color": _UNCOVERED_RING, "weight": 1.0}
             )
+        elif status == "no_candidate":
+            blocked_points.append(points[i])
+            blocked.append(
+                {
+                    "radius": radius + 2.0,
+                    "fill": False,
+                    "color": _NO_CANDIDATE_RING,
+                    "weight": 1.5,
+                    "dashArray": _NO_CANDIDATE_DASH,
+                }
+            )
     m.add_child(point_layer(points, styles, tips, name=text("townships", language)))
     m.add_child(point_layer(ring_points, rings, None, name=text("uncovered", language)))
+    if blocked_points:
+        m.add_child(point_layer(blocked_points, blocked, None, name=text("no_candidate", language)))
+
+
+def _status_text(status: str, standard: float, language: str) -> str:
+    """Return the tooltip's status of a township at the map's tier."""
+    if status == "no_candidate":
+        return text("status_no_candidate", language, minutes=f"{standard:g}")
+    if status == "other_tier":
+        return text("status_other_tier", language)
+    return text("covered" if status == "covered" else "not_covered", language)
 
 
 def _facility_tip(row: Mapping[Hashable, Any], name: str, served: float, *, language: str) -> str:
@@ -411,6 +450,28 @@ def _legend_sections(dem: pd.DataFrame, *, tier: str, language: str) -> list[tup
             weight=1.0,
         )
     )
+    statuses = set(_statuses(dem))
+    if "no_candidate" in statuses:
+        minutes_rows.append(
+            dot(
+                text("legend_no_candidate", language, minutes=f"{_standard(dem):g}"),
+                fill="none",
+                color=_NO_CANDIDATE_RING,
+                radius=6,
+                weight=1.5,
+                dashed=True,
+            )
+        )
+    if "other_tier" in statuses:
+        minutes_rows.append(
+            dot(
+                text("legend_other_tier", language),
+                fill=_OTHER_TIER_FILL,
+                color="#ffffff",
+                radius=5,
+                weight=0.6,
+            )
+        )
     minutes_rows.append(f'<span class="hp-dotcell"></span>{text("legend_size", language)}')
     tier_label = tier_name(tier, language)
     existing, upgraded = STATUS_STYLE["existing"], STATUS_STYLE["upgraded"]
@@ -440,6 +501,11 @@ def _legend_sections(dem: pd.DataFrame, *, tier: str, language: str) -> list[tup
         (text("legend_facilities", language), facility_rows),
         (text("legend_coverage", language), coverage_rows),
     ]
+
+
+def _standard(dem: pd.DataFrame) -> float:
+    standards = dem["standard_minutes"].astype(float).dropna()
+    return float(standards.median()) if len(standards) else math.nan
 
 
 def title_controls(m: folium.Map, title: str, subtitle: str, legend: str) -> None:

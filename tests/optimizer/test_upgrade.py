@@ -244,26 +244,99 @@ def test_min_group_coverage_matches_brute_force(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", range(5))
 def test_equity_and_lexicographic_match_brute_force(seed: int) -> None:
+    """Equity per tier, lexicographically: the first tier's worst county, then the second's.
+
+    Issue 13: equity used to maximise one share per county mixed across tiers (weighted),
+    which no output showed; each tier's worst-county share is now lifted in turn.
+    """
     inst = _instance(seed)
     problem = _problem(inst)
     rows = []
     for up, cost in _plans(problem):
         if cost > 150.0:
             continue
-        worst = min(_group_shares(problem, up, "county").values())
+        worst_tc = min(_tier_share(problem, up, "tc", "county").values())
+        worst_c3 = min(_tier_share(problem, up, "c3", "county").values())
         cover = objective_value(problem, [up], kind="coverage", unreachable=1e9)
-        rows.append((worst, cover, cost))
-    best_worst = max(r[0] for r in rows)
-    best_cover = max(r[1] for r in rows if r[0] >= best_worst - 1e-9)
-    cheapest = min(r[2] for r in rows if r[0] >= best_worst - 1e-9 and r[1] >= best_cover - 1e-6)
+        rows.append((worst_tc, worst_c3, cover, cost))
+    best_tc = max(r[0] for r in rows)
+    best_c3 = max(r[1] for r in rows if r[0] >= best_tc - 1e-9)
+    fair = [r for r in rows if r[0] >= best_tc - 1e-9 and r[1] >= best_c3 - 1e-9]
+    best_cover = max(r[2] for r in fair)
+    cheapest = min(r[3] for r in fair if r[2] >= best_cover - 1e-6)
     plan = solve_upgrades(problem, objective="equity", budget=150.0)
     assert plan.status == "optimal"
-    assert plan.stages["worst_group_share"] == pytest.approx(best_worst, abs=1e-6)
+    assert plan.stages["worst_group_share_tc"] == pytest.approx(best_tc, abs=1e-6)
+    assert plan.stages["worst_group_share_c3"] == pytest.approx(best_c3, abs=1e-6)
     assert plan.objective == pytest.approx(best_cover)
+    chosen = {
+        t.name: np.isin(np.arange(problem.base.n_site), plan.upgrades[t.name])
+        for t in problem.tiers
+    }
+    assert min(_tier_share(problem, chosen, "tc", "county").values()) == pytest.approx(best_tc)
     lex = solve_upgrades(problem, objective="lexicographic", budget=150.0)
     assert lex.objective == pytest.approx(best_cover)
     assert lex.cost == pytest.approx(cheapest)
     assert lex.stages["cost"] == pytest.approx(cheapest)
+
+
+def test_equity_is_per_tier_not_a_mix() -> None:
+    """A hand case where the former mixed share and equity per tier choose differently.
+
+    County A has 100 people at the township tier (``tc``), 300 at the county tier (``c3``),
+    none covered; county B is covered at both by site 2. One upgrade is affordable: site 0
+    covers A at ``tc``, site 1 covers A at ``c3``. The former objective mixed the tiers per
+    county (A: 100/400 with site 0, 300/400 with site 1) and chose site 1, leaving A's
+    township tier at 0 %. Per tier, the township tier's worst county is lifted first:
+    site 0, and the summary shows each tier's floor (1.0 and 0.0).
+    """
+    minutes = np.array([[10.0, 10.0, np.inf], [np.inf, np.inf, 5.0]])
+    tiers = [
+        UpgradeTier("tc", 30.0, [False, False, True], [10.0, NAN, NAN], demand_weight=[100, 100]),
+        UpgradeTier("c3", 30.0, [False, False, True], [NAN, 10.0, NAN], demand_weight=[300, 300]),
+    ]
+    problem = UpgradeProblem.from_matrix(
+        minutes,
+        tiers=tiers,
+        demand_groups={"county": np.array(["A", "B"])},
+        site_groups={"county": np.array(["A", "A", "B"])},
+    )
+    plan = solve_upgrades(problem, objective="equity", budget=10.0)
+    assert plan.upgrades == {"tc": (0,), "c3": ()}
+    assert plan.stages["worst_group_share_tc"] == pytest.approx(1.0)
+    assert plan.stages["worst_group_share_c3"] == pytest.approx(0.0)
+    assert plan.objective == pytest.approx(200.0 + 300.0)
+
+
+def test_serves_is_transitive() -> None:
+    """A serves B and B serves C: an A upgrade provides C (issue 13).
+
+    Before, `serves` was read one step deep: upgrading site 0 to ``a`` covered the ``b``
+    tier but not ``c`` (objective 2 × 5 = 10 instead of 15).
+    """
+    tiers = [
+        UpgradeTier("c", 30.0, [False], [NAN]),
+        UpgradeTier("b", 30.0, [False], [NAN], serves=("c",)),
+        UpgradeTier("a", 30.0, [False], [1.0], serves=("b",)),
+    ]
+    problem = UpgradeProblem.from_matrix([[10.0]], tiers=tiers, population=[5.0])
+    assert problem.tier("a").serves == ("b", "c")
+    assert problem.providing("c") == ["c", "b", "a"]
+    plan = solve_upgrades(problem, objective="coverage", budget=1.0)
+    assert plan.upgrades["a"] == (0,)
+    assert plan.objective == 15.0
+    have = providers(problem, {"a": np.array([True])})
+    assert have["c"].tolist() == [True]
+
+
+def test_serves_closure_agrees_with_geodata() -> None:
+    """One rule: the optimizer's closure is `geodata.tiers.close_serves`."""
+    from geodata.tiers import close_serves as geodata_close
+    from optimizer.upgrade import close_serves
+
+    relation = {"a": ("b",), "b": ("c", "d"), "c": ("a",), "d": (), "e": ("d", "b")}
+    assert close_serves(relation) == geodata_close(relation)
+    assert close_serves(relation)["a"] == ("b", "c", "d")
 
 
 def test_phasing_matches_brute_force_and_front_loads() -> None:
