@@ -613,6 +613,24 @@ class PlanResult:
                 sites.iloc[i, sites.columns.get_loc("reason")] = e.reason
         return sites
 
+    def coverage_statuses(self, tier: str, label: str = "after") -> NDArray[Any]:
+        """Return one of `COVERAGE_STATUSES` per demand point at `tier`, ``before`` or ``after``.
+
+        Parameters
+        ----------
+        tier
+            A planned tier.
+        label
+            ``"before"`` (today) or ``"after"`` (with the plan).
+        """
+        metrics = (self.before if label == "before" else self.after)[tier]
+        covered = metrics.nearest_minutes <= metrics.standard_minutes
+        return coverage_status(
+            covered=covered,
+            reachable=np.asarray(metrics.coverable, dtype=np.bool_) | covered,
+            in_tier=np.asarray(self.problem.tier(tier).demand_weight) > 0,
+        )
+
     def demand_status(self, tier: str) -> gpd.GeoDataFrame:
         """Demand with the serving facility, minutes and coverage at `tier` after the plan.
 
@@ -637,9 +655,7 @@ class PlanResult:
         demand["covered"] = covered & (weight > 0)
         demand["in_tier"] = weight > 0
         demand["reachable"] = np.asarray(metrics.coverable, dtype=np.bool_) | covered
-        demand["coverage_status"] = coverage_status(
-            covered=covered, reachable=demand["reachable"].to_numpy(), in_tier=weight > 0
-        )
+        demand["coverage_status"] = self.coverage_statuses(tier)
         return demand
 
 

@@ -238,6 +238,7 @@ def solve_plan(
         carry_over=s.carry_over,
         equity_group=s.equity_group,
         times=prepared.times,
+        graph=prepared.graph,
         cutoff_minutes=s.travel.cutoff_minutes,
         solver=s.solver.name,
         time_limit_s=s.solver.time_limit_s,
@@ -378,7 +379,12 @@ def write_tables(result: PlanResult, folder: Path) -> None:
 
 
 def demand_layer(result: PlanResult) -> gpd.GeoDataFrame:
-    """Demand points with, per tier, serving facility, minutes and coverage before and after."""
+    """Demand points with, per tier, serving facility, minutes and coverage before and after.
+
+    ``<tier>_status`` (and ``_before``): `planning.upgrades.COVERAGE_STATUSES` - covered,
+    not_chosen, no_candidate (no existing provider or candidate within the standard: no
+    budget covers it) or other_tier (demand of another tier).
+    """
     demand = result.world.demand.copy()
     site_ids = np.array([str(i) for i in result.problem.base.site_ids], dtype=object)
     for tier in result.problem.tier_names:
@@ -391,6 +397,7 @@ def demand_layer(result: PlanResult) -> gpd.GeoDataFrame:
             demand[f"{tier}_facility_id{suffix}"] = serving
             demand[f"{tier}_minutes{suffix}"] = np.where(np.isfinite(minutes), minutes, np.nan)
             demand[f"{tier}_covered{suffix}"] = minutes <= metrics.standard_minutes
+            demand[f"{tier}_status{suffix}"] = result.coverage_statuses(tier, label)
     return demand
 
 
