@@ -121,7 +121,8 @@ def build_network_problem(
         largest standard.
     existing
         Tier name → facility ids already designated (open at no cost; a site of a tier also
-        provides the tiers it serves).
+        provides the tiers it serves). Sites outside the world's counties (cross-border
+        providers) are never candidates and take part only when named here.
     upgraded, eligible
         Capability restrictions, see `eligible_sites`.
     unit_costs
@@ -136,6 +137,13 @@ def build_network_problem(
     """
     _check_tiers(tiers, times)
     sites = pd.DataFrame(world.facilities.drop(columns="geometry")).reset_index(drop=True)
+    # Sites outside the world's counties (providers across the border,
+    # `Dataset.with_cross_border`) are never designated: they take part only where `existing`
+    # names them (otherwise their foreign city would be a group that needs a site).
+    named = {str(i) for ids in (existing or {}).values() for i in ids}
+    inside = sites["county_code"].astype(str).isin(world.units("county")["code"].astype(str))
+    sites = sites[inside | sites["facility_id"].astype(str).isin(named)].reset_index(drop=True)
+    inside = sites["county_code"].astype(str).isin(world.units("county")["code"].astype(str))
     demand = world.demand.reset_index(drop=True)
     ids = sites["facility_id"].astype(str)
     minutes = subset_minutes(
@@ -144,12 +152,15 @@ def build_network_problem(
     open_now = _existing_masks(tiers, ids, existing or {})
     upgrade_tiers = []
     for t in tiers:
-        able = eligible_sites(
-            sites,
-            t,
-            county_types=world.units("county")["county_type"],
-            upgraded=upgraded,
-            eligible=eligible,
+        able = (
+            eligible_sites(
+                sites,
+                t,
+                county_types=world.units("county")["county_type"],
+                upgraded=upgraded,
+                eligible=eligible,
+            )
+            & inside.to_numpy()
         )
         providers: dict[str, int] = {}
         if t.min_per_city:
