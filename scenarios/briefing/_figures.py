@@ -333,9 +333,42 @@ def caveats(summary: Mapping[str, Any], language: str) -> list[str]:
         lines.append(text("cav_population", language, total=fmt_int(float(counts["population"]))))
     cutoff = summary.get("travel", {}).get("cutoff_minutes", 120)
     lines.append(text("cav_minutes", language, cutoff=f"{float(cutoff):g}"))
+    lines += _cannot_be_chosen(summary, language)
     lines.append(text("cav_costs", language))
     if data.get("facilities_file"):
         lines.append(text("cav_facilities_file", language, file=data["facilities_file"]))
+    return lines
+
+
+def _cannot_be_chosen(summary: Mapping[str, Any], language: str) -> list[str]:
+    """Sentences on people no plan can cover and on travel times extended past the cutoff."""
+    plan = summary.get("plan", {})
+    lines = []
+    for tier in plan_tiers(summary):
+        people = number((plan.get("cannot_be_covered") or {}).get(tier))
+        if math.isfinite(people) and people > 0:
+            lines.append(
+                text(
+                    "cav_no_candidate",
+                    language,
+                    n=fmt_int(people),
+                    tier=tier_name(tier, language),
+                    minutes=f"{standard_minutes(summary, tier):g}",
+                )
+            )
+    travel = plan.get("travel") or {}
+    if travel.get("extended_to_minutes"):
+        capped = sum(number(v) for v in (travel.get("capped_population") or {}).values())
+        lines.append(
+            text(
+                "cav_extended",
+                language,
+                n=fmt_int(float(travel.get("extended_demand_points", 0))),
+                cutoff=f"{number(travel.get('cutoff_minutes')):g}",
+                extended=f"{number(travel['extended_to_minutes']):g}",
+                capped=fmt_int(capped),
+            )
+        )
     return lines
 
 

@@ -220,6 +220,14 @@ TEXT: Final[dict[str, dict[str, str]]] = {
             "若超过 5% 的人口在 {cutoff} 分钟内无法到达，95% 分位记为“超过 {cutoff} 分钟”。"
         ),
         "cav_costs": "升级费用为规划假设值（planning/defaults.py），不是预算报价。",
+        "cav_no_candidate": (
+            "{n} 人在 {minutes} 分钟内没有任何现有或可升级的{tier}机构"
+            "（{minutes} 分钟内无可升级机构）：任何预算都无法覆盖他们，地图上以黑色虚线圈标出。"
+        ),
+        "cav_extended": (
+            "{n} 个乡镇在 {cutoff} 分钟内没有现有机构，其就医时间延长计算到 {extended} 分钟；"
+            "仍无法到达、按 {extended} 分钟计的人口：{capped} 人。"
+        ),
         "cav_not_optimal": (
             "求解器在时限内未证明最优（{status}）：方案可行，但目标值可能比最优方案差至多 {gap}。"
         ),
@@ -462,6 +470,16 @@ TEXT: Final[dict[str, dict[str, str]]] = {
             '5% cannot, the 95th percentile reads "over {cutoff} min".'
         ),
         "cav_costs": ("Upgrade costs are planning assumptions (planning/defaults.py), not quotes."),
+        "cav_no_candidate": (
+            "{n} people have no existing or upgradable {tier} within {minutes} min (no "
+            "candidate within {minutes} min): no budget can cover them; the map rings them in "
+            "black dashes."
+        ),
+        "cav_extended": (
+            "{n} townships reach no facility within {cutoff} min; their travel times were "
+            "computed up to {extended} min. People still beyond it, counted at {extended} min: "
+            "{capped}."
+        ),
         "cav_not_optimal": (
             "The solver stopped before proving this plan best ({status}): it is feasible, but "
             "its objective may fall short of the best by up to {gap}."
