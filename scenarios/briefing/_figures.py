@@ -344,18 +344,23 @@ def _cannot_be_chosen(summary: Mapping[str, Any], language: str) -> list[str]:
     """Sentences on people no plan can cover and on travel times extended past the cutoff."""
     plan = summary.get("plan", {})
     lines = []
-    for tier in plan_tiers(summary):
+    tiers = plan_tiers(summary)
+    map_tier = "township_central" if "township_central" in tiers else (tiers or [""])[0]
+    for tier in tiers:
         people = number((plan.get("cannot_be_covered") or {}).get(tier))
         if math.isfinite(people) and people > 0:
-            lines.append(
-                text(
-                    "cav_no_candidate",
-                    language,
-                    n=fmt_int(people),
-                    tier=tier_name(tier, language),
-                    minutes=f"{standard_minutes(summary, tier):g}",
-                )
+            sentence = text(
+                "cav_no_candidate",
+                language,
+                n=fmt_int(people),
+                tier=tier_name(tier, language),
+                minutes=f"{standard_minutes(summary, tier):g}",
             )
+            if tier == map_tier:
+                sentence += ("" if language == "zh" else " ") + text(
+                    "cav_no_candidate_map", language
+                )
+            lines.append(sentence)
     travel = plan.get("travel") or {}
     if travel.get("extended_to_minutes"):
         capped = sum(number(v) for v in (travel.get("capped_population") or {}).values())
