@@ -52,6 +52,7 @@ from scenarios.errors import ScenariosError
 
 __all__ = [
     "CSV_DECIMALS",
+    "FUTURES",
     "MANIFEST",
     "RUN_KINDS",
     "SUMMARY",
@@ -81,6 +82,8 @@ __all__ = [
 MANIFEST = ".healthplan.json"
 #: Metrics, settings and provenance of a result (deterministic).
 SUMMARY = "summary.json"
+#: Every plan figure of an upgrade run under every population projection (`planning.futures`).
+FUTURES = "futures.csv"
 #: Wall-clock seconds per step: the only file that differs between equal runs.
 TIMING = "timing.json"
 #: What ``summary.json`` says a run folder holds (``kind``).

@@ -17,6 +17,11 @@ an existing folder is replaced only with ``force=True``):
     The proposed upgrades with their marginal gain and reason; the candidates left out and why.
 ``counties.csv``
     Covered share per county and tier, before and after.
+``futures.csv``
+    The plan under every population projection (2020 census; 2025-2035 low, central,
+    high): per tier the people served, covered before and after, not covered, and those
+    aged 65+ covered (`planning.futures.futures_table`); a plan for another year than 2020
+    adds the rows of the same rules' 2020-based plan (``plan = plan_2020``).
 ``summary.json``
     Metrics per tier before and after, solver status, gap, cost, the scenario's hash and
     resolved settings, the travel settings and the data provenance. Deterministic.
@@ -40,7 +45,7 @@ import re
 import resource
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,8 +56,10 @@ import pyogrio
 import pyogrio.errors
 
 from optimizer.upgrade import check_upgrades
-from planning.upgrades import PlanningRules, PlanResult, build_problem, plan_upgrades
+from planning.futures import plan_for_population
+from planning.upgrades import PlanningRules, PlanResult, build_problem
 from scenarios._centres_run import run_centres, solve_centres
+from scenarios._futures import population_summary, run_futures
 from scenarios._specialties_run import run_specialties, solve_specialties
 from scenarios.briefing import briefing_names, write_briefing
 from scenarios.briefing._run import Counties, Run
@@ -67,6 +74,7 @@ from scenarios.inputs import (
 )
 from scenarios.maps import plan_map, save_map
 from scenarios.rundir import (
+    FUTURES,
     atomic_folder,
     canonical,
     check_target,
@@ -78,6 +86,7 @@ from scenarios.rundir import (
     write_timing,
 )
 from scenarios.scenario import (
+    PopulationSettings,
     ResolvedScenario,
     ScenarioError,
 )
@@ -172,11 +181,19 @@ def run_scenario(
         return RunResult(folder=folder, summary=summary, timing=timing, result=allocation)
     start = time.perf_counter()
     result = solve_plan(prepared, progress=progress)
+    futures, summary_futures = run_futures(
+        prepared,
+        result,
+        solve_2020=lambda: solve_plan(for_2020(prepared), strict=False),
+        progress=progress,
+    )
     solve_s = time.perf_counter() - start
     summary = build_summary(prepared, result)
+    summary["futures"] = summary_futures
     with atomic_folder(folder, force=force, inputs=run_inputs(prepared)) as work:
         progress("writing plan.gpkg and tables")
         write_tables(result, work)
+        write_csv(futures, work / FUTURES)
         write_gpkg(result, work / "plan.gpkg")
         progress("drawing maps")
         tier = MAP_TIER if MAP_TIER in result.problem.tier_names else result.problem.tier_names[0]
@@ -196,6 +213,13 @@ def run_scenario(
         seconds["solver_runtime_s"] = result.plan.runtime_s
         timing = write_timing(work, seconds, wall=wall)
     return RunResult(folder=folder, summary=summary, timing=timing, result=result)
+
+
+def for_2020(prepared: Prepared) -> Prepared:
+    """Return `prepared` planning for 2020's people (census), not robust: the comparison."""
+    s = prepared.resolved.scenario
+    scenario = s.model_copy(update={"population": PopulationSettings()})
+    return replace(prepared, resolved=replace(prepared.resolved, scenario=scenario))
 
 
 def upgrade_rules(prepared: Prepared) -> PlanningRules:
@@ -229,9 +253,14 @@ def solve_plan(
     """
     s = prepared.resolved.scenario
     progress(f"solving ({s.objective}, {s.solver.name})")
-    result = plan_upgrades(
+    population = s.population
+    result = plan_for_population(
         prepared.world,
         upgrade_rules(prepared),
+        year=population.year,
+        variant=population.variant,
+        robust=population.robust,
+        robust_years=population.robust_years,
         objective=s.objective,
         budget_cny=s.budget_cny,
         yearly_budgets_cny=list(s.yearly_budgets_cny) if s.yearly_budgets_cny else None,
@@ -366,6 +395,7 @@ def build_summary(prepared: Prepared, result: PlanResult) -> dict[str, Any]:
     plan["yearly_budgets_cny"] = list(s.yearly_budgets_cny) if s.yearly_budgets_cny else None
     summary = context_summary(prepared)
     summary["kind"] = "upgrade"
+    summary["population"] = population_summary(prepared, result)
     summary["plan"] = jsonable(plan)
     summary["upgrades"] = jsonable(rounded(result.upgrades_table()).to_dict(orient="records"))
     return summary

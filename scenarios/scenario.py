@@ -66,6 +66,7 @@ __all__ = [
     "PRESETS_DIR",
     "SCHEMA_PATH",
     "CentresSettings",
+    "PopulationSettings",
     "ResolvedScenario",
     "RulesSettings",
     "Scenario",
@@ -94,6 +95,12 @@ CentreName = Literal["chest_pain", "stroke", "maternal", "neonatal_child", "trau
 Kind = Literal["upgrade", "centres", "specialties"]
 KeyLevelName = Literal["national", "provincial", "municipal", "county"]
 CountyType = Literal["district", "county", "county_level_city"]
+#: `geodata.projection.YEARS` (checked in `_check_population`: a Literal of integers would
+#: take ``2035.0``), ``VARIANTS`` and `optimizer.upgrade.robust.ROBUST_CRITERIA`.
+PROJECTION_YEARS = (2020, 2025, 2030, 2035)
+ProjectionYear = Annotated[int, Field(strict=True, json_schema_extra={"enum": PROJECTION_YEARS})]
+Variant = Literal["low", "central", "high"]
+Robust = Literal["worst_case", "min_regret"]
 #: Strict types: nothing is coerced (``true`` is not 1, ``"1e9"`` is not a number, ``1`` is
 #: not true); an integer counts where a number is expected (``budget_cny = 1500000000``).
 Text = Annotated[str, Field(strict=True)]
@@ -158,6 +165,38 @@ class RulesSettings(BaseModel):
 
     exclude: tuple[Code, ...] = ()
     require: tuple[Code, ...] = ()
+
+
+class PopulationSettings(BaseModel):
+    """The population planned for: census 2020 or a projection (`geodata.projection`).
+
+    ``robust`` plans for several projections at once (`planning.futures`); the figures of
+    every plan under every projection go to ``futures.csv`` in any case.
+    """
+
+    model_config = _FROZEN
+
+    year: ProjectionYear = Field(
+        default=2020,
+        description="Population year planned for: 2020 (census), 2025, 2030 or 2035 "
+        "(cohort-component projection, docs/projections.md).",
+    )
+    variant: Variant = Field(
+        default="central",
+        description="Projection variant: low, central or high (2020 is the census in any).",
+    )
+    robust: Robust | None = Field(
+        default=None,
+        description="worst_case: the plan whose worst projection covers the most people; "
+        "min_regret: the plan that falls least short of the best plan of any projection "
+        "(docs/robust_plans.md). Needs objective = coverage and no yearly_budgets_cny.",
+    )
+    robust_years: tuple[ProjectionYear, ...] | None = Field(
+        default=None,
+        min_length=1,
+        description="Years whose low, central and high projections the robust plan weighs "
+        "(default every projection year from population.year on); needs robust.",
+    )
 
 
 class CentresSettings(BaseModel):
@@ -245,6 +284,7 @@ class Scenario(BaseModel):
     travel: TravelSettings = Field(default_factory=TravelSettings)
     solver: SolverSettings = Field(default_factory=SolverSettings)
     rules: RulesSettings = Field(default_factory=RulesSettings)
+    population: PopulationSettings = Field(default_factory=PopulationSettings)
 
 
 @dataclass(frozen=True)
@@ -355,6 +395,52 @@ def _check_rules(scenario: Scenario, file_of: Callable[[str], Path]) -> None:
         fail("cross_border", problem, "remove it")
     _check_standards(scenario, fail)
     _check_data(scenario, fail)
+    _check_population(scenario, fail)
+
+
+def _check_population(scenario: Scenario, fail: Fail) -> None:
+    """Reject ``[population]`` settings that other settings contradict."""
+    population = scenario.population
+    valid = ", ".join(str(y) for y in PROJECTION_YEARS)
+    if population.year not in PROJECTION_YEARS:
+        fail("population.year", f"{population.year} has no projection", f"use one of {valid}")
+    for index, year in enumerate(population.robust_years or ()):
+        if year not in PROJECTION_YEARS:
+            key = f"population.robust_years.{index}"
+            fail(key, f"{year} has no projection", f"use years of {valid}")
+    if scenario.kind != "upgrade" and population != PopulationSettings():
+        fail(
+            "population",
+            f'applies to kind = "upgrade" only, this scenario is kind = "{scenario.kind}"',
+            "remove it",
+        )
+    if population.robust_years is not None:
+        if population.robust is None:
+            fail("population.robust_years", "needs population.robust", "set robust or remove it")
+        twice = _duplicate([str(y) for y in population.robust_years])
+        if twice is not None:
+            fail("population.robust_years", f"{twice} is listed twice", "list each year once")
+    if population.robust is not None:
+        if scenario.objective != "coverage":
+            fail(
+                "population.robust",
+                f'needs objective = "coverage", this scenario has "{scenario.objective}"',
+                'set objective = "coverage" or remove robust',
+                owner="objective",
+            )
+        if scenario.yearly_budgets_cny is not None:
+            fail(
+                "population.robust",
+                "plans one period, this scenario is phased (yearly_budgets_cny)",
+                "use budget_cny or remove robust",
+            )
+    projected = population.year != 2020 or population.robust is not None
+    if projected and scenario.dataset.lower().endswith(".gpkg"):
+        fail(
+            "population.year" if population.year != 2020 else "population.robust",
+            "projections exist for the shipped datasets only",
+            "plan a .gpkg dataset with year = 2020 and no robust",
+        )
 
 
 def _check_tier_settings(scenario: Scenario, fail: Fail) -> None:

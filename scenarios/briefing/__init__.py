@@ -38,6 +38,7 @@ from scenarios.briefing._figures import (
     upgrade_rows,
     worst_county,
 )
+from scenarios.briefing._futures import futures_context
 from scenarios.briefing._model import (
     number,
     objective_name,
@@ -164,6 +165,7 @@ def write_briefing(
         map_caption=text("map_caption", language, tier=tier_name(map_tier, language)),
         tradeoffs=tradeoffs(scenario["settings"], language),
         caveats=caveats(summary, language),
+        futures=futures_context(summary, language),
         sources=source_rows,
         sources_note=sources_note,
     )

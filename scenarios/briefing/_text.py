@@ -85,6 +85,30 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "h_tradeoffs": "各项选择的取舍",
         "h_upgrades": "拟升级机构",
         "h_caveats": "数据说明",
+        "h_futures": "人口变化下的方案效果",
+        "futures_intro": (
+            "本方案按{projection}人口规划；下表为本方案在各人口预测下的覆盖人数（占比）与其中"
+            " 65 岁及以上的覆盖人数（2020 年为普查，2025–2035 年为低、中、高三个预测方案）。"
+        ),
+        "futures_robust": "稳健规划（{criterion}），兼顾：{projections}。",
+        "futures_share": "{tier}：覆盖率",
+        "futures_elderly": "{tier}：覆盖 65 岁及以上人数",
+        "futures_high": "高方案",
+        "futures_note": (
+            "2025 年起各列为中方案，末列为低方案 / 高方案；各预测下的覆盖人数、未覆盖人数等"
+            "全部数字见 futures.csv。"
+        ),
+        "th_projection": "人口预测",
+        "futures_sites": (
+            "与按 2020 年人口、同一规则的方案相比：新增 {added} 处，不再升级 {removed} 处，"
+            "相同 {kept} 处。"
+        ),
+        "futures_added": "新增：{names}",
+        "futures_removed": "不再升级：{names}",
+        "futures_covered": (
+            "{projection}人口中{tier}覆盖：本方案 {covered} 人，2020 年方案 {covered_2020} 人"
+            "（{change}）。"
+        ),
         "h_sources": "数据来源与署名",
         "objective": "目标：{what}",
         "obj_coverage": "在各级出行时间标准内覆盖尽可能多的人口。",
@@ -294,6 +318,31 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "h_tradeoffs": "What each choice trades off",
         "h_upgrades": "Proposed upgrades",
         "h_caveats": "Data caveats",
+        "h_futures": "The plan as the population changes",
+        "futures_intro": (
+            "Planned for the {projection} population. The table shows the people this plan "
+            "covers (share) under every population projection, and those aged 65+ among them "
+            "(2020: census; 2025-2035: low, central and high projections)."
+        ),
+        "futures_robust": "Robust plan ({criterion}) over: {projections}.",
+        "futures_share": "{tier}: share covered",
+        "futures_elderly": "{tier}: people 65+ covered",
+        "futures_high": "high",
+        "futures_note": (
+            "Central projection from 2025, the last column low / high; every figure (people "
+            "covered and not, per projection) is in futures.csv."
+        ),
+        "th_projection": "Population projection",
+        "futures_sites": (
+            "Against the plan the same rules give for 2020's people: {added} sites added, "
+            "{removed} dropped, {kept} the same."
+        ),
+        "futures_added": "Added: {names}",
+        "futures_removed": "Dropped: {names}",
+        "futures_covered": (
+            "{tier}, people of {projection} covered: {covered} by this plan, {covered_2020} "
+            "by the 2020-based plan ({change})."
+        ),
         "h_sources": "Sources and attribution",
         "objective": "Objective: {what}",
         "obj_coverage": "cover as many people as possible within each tier's travel-time standard.",

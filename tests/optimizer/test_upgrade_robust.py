@@ -117,7 +117,9 @@ def _covered_share(problem: UpgradeProblem, up: dict[str, np.ndarray], share: fl
     return True
 
 
-def _table(problem: UpgradeProblem, scenarios: dict[str, Any], plans: list) -> np.ndarray:
+def _table(
+    problem: UpgradeProblem, scenarios: dict[str, Any], plans: list[dict[str, np.ndarray]]
+) -> np.ndarray:
     """Plans x scenarios: weighted coverage, evaluated exactly."""
     return np.array(
         [
@@ -189,7 +191,8 @@ def test_robust_keeps_group_rules_weighed_with_the_problems_demand(seed: int) ->
         plan = solve_upgrades(problem, budget=150.0, robust=robust, demand_scenarios=scenarios)
         assert plan.status == "optimal"
         ns = problem.base.n_site
-        up = {t: np.isin(list(problem.base.site_ids), list(plan.upgrades[t])) for t in ("tc", "c3")}
+        ids = [str(i) for i in problem.base.site_ids]
+        up = {t: np.isin(ids, [str(i) for i in plan.upgrades[t]]) for t in ("tc", "c3")}
         assert up["tc"].shape == (ns,)
         assert _covered_share(problem, up, 0.5)
         if robust == "worst_case":

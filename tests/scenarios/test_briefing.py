@@ -213,6 +213,7 @@ def test_briefing_structure(run_copy: Path, language: str) -> None:
             "h_figures",
             "h_map",
             "h_tradeoffs",
+            "h_futures",
             "h_upgrades",
             "h_caveats",
             "h_sources",

@@ -25,6 +25,7 @@ OUTPUTS = [
     "briefing_en.html",
     "briefing_en.pdf",
     "counties.csv",
+    "futures.csv",
     "map.html",
     "map_en.html",
     "plan.gpkg",

@@ -40,6 +40,7 @@ PRESETS = {
     "five_year_phased",
     "five_centres",
     "key_specialties_3223",
+    "aging_2035",
 }
 
 
@@ -241,7 +242,8 @@ def test_extends_cycle(tmp_path: Path) -> None:
         (
             'name = "x"\nextends = "nope"\n',
             (
-                "extends: unknown preset 'nope' - use one of baseline, county_medical_community, "
+                "extends: unknown preset 'nope' - use one of aging_2035, baseline, "
+                "county_medical_community, "
                 "equity_first, five_centres, five_year_phased, key_specialties_3223, "
                 "tight_budget, winter_speeds"
             ),

@@ -697,7 +697,8 @@ BROKEN_TOML = [
     "key with space = 1",
     'tiers = ["county_3a",',
     "= 5",
-    "[[tier]]",
+    # Not "[[tier]]": valid TOML (an array of tables) where no [tier.*] table precedes it.
+    "[[name]]",
     "a = { b = 1, b = 2 }",
     "budget_cny = 1_",
     "budget_cny = 0x",
