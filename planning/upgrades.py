@@ -380,11 +380,35 @@ def build_problem(world: Dataset, times: TravelTimes, rules: PlanningRules) -> U
             "service_area": demand["county_code"].astype(str).map(areas).to_numpy(dtype=str),
         },
         site_groups={
-            "county": sites["county_code"].to_numpy(),
-            "city": sites["city_code"].to_numpy(),
+            **_home_groups(world, sites),
             "service_area": sites["service_area"].to_numpy(dtype=str),
         },
     )
+
+
+def _home_groups(world: Dataset, sites: pd.DataFrame) -> dict[str, NDArray[Any]]:
+    """``county`` and ``city`` labels of the sites for the per-county/per-city rules.
+
+    A site outside the world's counties (a provider across the border,
+    `geodata.Dataset.with_cross_border`) is never a candidate; it takes the labels of the
+    nearest county of the world, so that its own prefecture is not a group with nothing to
+    upgrade (``min_per_city`` would be infeasible). It adds no upgrade to that county.
+    """
+    counties = world.units("county")
+    county = sites["county_code"].astype(str).to_numpy(dtype=object)
+    city = sites["city_code"].astype(str).to_numpy(dtype=object)
+    outside = ~np.isin(county, counties["code"].astype(str).to_numpy())
+    if outside.any():
+        import shapely
+
+        points = world.facilities.set_index(world.facilities["facility_id"].astype(str)).geometry
+        shapes = np.asarray(counties.geometry)
+        for j in np.flatnonzero(outside):
+            point = points.loc[str(sites["facility_id"].iloc[j])]
+            nearest = int(np.argmin(shapely.distance(shapes, point)))
+            county[j] = str(counties["code"].iloc[nearest])
+            city[j] = str(counties["parent_code"].iloc[nearest])
+    return {"county": county.astype(str), "city": city.astype(str)}
 
 
 def status_quo(problem: UpgradeProblem) -> UpgradeProblem:

@@ -175,3 +175,31 @@ def test_scenario_key_is_a_strict_flag(tmp_path: Path) -> None:
     ):
         load_scenario(_scenario(tmp_path, "spec", 'kind = "specialties"\ncross_border = true\n'))
     assert load_scenario(_scenario(tmp_path, "ok", "")).scenario.cross_border is False
+
+
+def test_per_city_minimum_with_cross_border(tmp_path: Path) -> None:
+    """``min_per_city`` with the option on: the neighbour prefectures are no groups of the plan.
+
+    Before the fix, `validate` said "tier township_central: 4 city groups have fewer than 1
+    candidates (130300, 150400, 220300, 220400)". Now each cross-border hospital takes the
+    county and city of the nearest Liaoning county for the group rules (it is never upgraded).
+    """
+    from planning.upgrades import _home_groups, _site_frame
+    from scenarios.runner import validate_scenario
+
+    body = 'extends = "baseline"\ncross_border = true\n[tier.township_central]\nmin_per_city = 1\n'
+    prepared = validate_scenario(_scenario(tmp_path, "per_city", body))
+    sites = _site_frame(prepared.world)
+    groups = _home_groups(prepared.world, sites)
+    foreign = sites["facility_id"].str.startswith("XB-").to_numpy()
+    assert dict(zip(sites["facility_id"][foreign], groups["county"][foreign], strict=True)) == {
+        "XB-01": "211224",  # Siping -> 昌图县
+        "XB-02": "211224",
+        "XB-03": "211421",  # Qinhuangdao -> 绥中县
+        "XB-04": "211421",
+        "XB-05": "211421",
+        "XB-06": "211421",
+        "XB-07": "211322",  # Chifeng -> 建平县
+        "XB-08": "211223",  # Liaoyuan -> 西丰县
+    }
+    assert (groups["county"][~foreign] == sites["county_code"][~foreign].to_numpy()).all()
