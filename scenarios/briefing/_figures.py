@@ -332,7 +332,9 @@ def caveats(summary: Mapping[str, Any], language: str) -> list[str]:
     if "population" in counts and data.get("dataset") == "liaoning":
         lines.append(text("cav_population", language, total=fmt_int(float(counts["population"]))))
     cutoff = summary.get("travel", {}).get("cutoff_minutes", 120)
-    lines.append(text("cav_minutes", language, cutoff=f"{float(cutoff):g}"))
+    extended = (summary.get("plan", {}).get("travel") or {}).get("extended_to_minutes")
+    if not extended:
+        lines.append(text("cav_minutes", language, cutoff=f"{float(cutoff):g}"))
     lines += _cannot_be_chosen(summary, language)
     lines.append(text("cav_costs", language))
     if data.get("facilities_file"):
@@ -341,7 +343,11 @@ def caveats(summary: Mapping[str, Any], language: str) -> list[str]:
 
 
 def _cannot_be_chosen(summary: Mapping[str, Any], language: str) -> list[str]:
-    """Sentences on people no plan can cover and on travel times extended past the cutoff."""
+    """Sentences on people no plan can cover and on travel times extended past the cutoff.
+
+    The second replaces ``cav_minutes``: with extended times, every township's mean time
+    counts.
+    """
     plan = summary.get("plan", {})
     lines = []
     tiers = plan_tiers(summary)

@@ -244,10 +244,7 @@ TEXT: Final[dict[str, dict[str, str]]] = {
             "若超过 5% 的人口在 {cutoff} 分钟内无法到达，95% 分位记为“超过 {cutoff} 分钟”。"
         ),
         "cav_costs": "升级费用为规划假设值（planning/defaults.py），不是预算报价。",
-        "cav_no_candidate": (
-            "{n} 人在 {minutes} 分钟内没有任何现有或可升级的{tier}机构"
-            "（{minutes} 分钟内无可升级机构）：任何预算都无法覆盖他们。"
-        ),
+        "cav_no_candidate": "{n} 人{minutes} 分钟内无可升级机构（{tier}）：任何预算都无法覆盖。",
         "cav_no_candidate_map": "地图上以黑色虚线圈标出。",
         "cav_extended": (
             "{n} 个乡镇在 {cutoff} 分钟内没有现有机构，其就医时间延长计算到 {extended} 分钟；"
@@ -521,8 +518,7 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         ),
         "cav_costs": ("Upgrade costs are planning assumptions (planning/defaults.py), not quotes."),
         "cav_no_candidate": (
-            "{n} people have no existing or upgradable {tier} within {minutes} min (no "
-            "candidate within {minutes} min): no budget can cover them."
+            "{n} people: no candidate within {minutes} min ({tier}); no budget can cover them."
         ),
         "cav_no_candidate_map": "The map rings them in black dashes.",
         "cav_extended": (
