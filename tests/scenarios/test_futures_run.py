@@ -161,3 +161,16 @@ def test_validate_solves_a_robust_scenario(tmp_path: Path) -> None:
     code, out, err = invoke("validate", str(scenario))
     assert code == 0, err
     assert "ok" in (out + err).lower()
+
+
+def test_scenario_restates_the_projection_choices_exactly() -> None:
+    """The scenario model writes the choices as literals (for the schema): they must agree."""
+    from typing import get_args
+
+    from geodata.projection import VARIANTS, YEARS
+    from optimizer.upgrade.robust import ROBUST_CRITERIA
+    from scenarios.scenario import PROJECTION_YEARS, Robust, Variant
+
+    assert PROJECTION_YEARS == YEARS
+    assert get_args(Variant) == VARIANTS
+    assert get_args(Robust) == ROBUST_CRITERIA
