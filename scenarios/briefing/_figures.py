@@ -349,8 +349,8 @@ def _cannot_be_chosen(summary: Mapping[str, Any], language: str) -> list[str]:
     counts.
     """
     plan = summary.get("plan", {})
-    lines = []
-    tiers = plan_tiers(summary)
+    lines: list[str] = []
+    tiers = plan_tiers(summary) if "tiers" in plan else []
     map_tier = "township_central" if "township_central" in tiers else (tiers or [""])[0]
     for tier in tiers:
         people = number((plan.get("cannot_be_covered") or {}).get(tier))
