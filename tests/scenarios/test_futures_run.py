@@ -151,7 +151,7 @@ def test_validate_and_run_reject_bad_population_keys_alike(
     assert error_line(err) == line
 
 
-def test_validate_solves_a_robust_scenario(tmp_path: Path) -> None:
+def test_validate_and_run_a_robust_scenario(tmp_path: Path) -> None:
     scenario = write(
         tmp_path,
         "robust.toml",
@@ -161,6 +161,27 @@ def test_validate_solves_a_robust_scenario(tmp_path: Path) -> None:
     code, out, err = invoke("validate", str(scenario))
     assert code == 0, err
     assert "ok" in (out + err).lower()
+    code, _, err = invoke("run", str(scenario), "-o", str(tmp_path / "out"), "--no-png")
+    assert code == 0, err
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    weighed = ["2030 central", "2030 low", "2030 high", "2035 low", "2035 central", "2035 high"]
+    assert summary["population"] == {
+        "year": 2030,
+        "variant": "central",
+        "robust": "min_regret",
+        "robust_projections": weighed,
+    }
+    plan = summary["plan"]
+    assert plan["status"] == "optimal"
+    stages = plan["stages"]
+    regrets = [stages[f"best:{p}"] - stages[f"coverage:{p}"] for p in weighed]
+    assert plan["objective"] == pytest.approx(max(regrets))
+    assert min(regrets) >= 0
+    assert stages["reference_coverage"] == stages["coverage:2030 central"]
+    en = (tmp_path / "out" / "briefing_en.html").read_text(encoding="utf-8")
+    assert "Robust plan (least regret) over: 2030 (central); 2030 (low)" in en
+    zh = (tmp_path / "out" / "briefing.html").read_text(encoding="utf-8")
+    assert "稳健规划（最大遗憾最小）" in zh
 
 
 def test_scenario_restates_the_projection_choices_exactly() -> None:
