@@ -652,8 +652,13 @@ class PlanResult:
         return coverage_status(
             covered=covered,
             reachable=np.asarray(metrics.coverable, dtype=np.bool_) | covered,
-            in_tier=np.asarray(self.problem.tier(tier).demand_weight) > 0,
+            in_tier=self._in_tier(tier),
         )
+
+    def _in_tier(self, tier: str) -> NDArray[np.bool_]:
+        """Demand points whose people are this tier's demand (empty points count as its own)."""
+        weight = np.asarray(self.problem.tier(tier).demand_weight, dtype=np.float64)
+        return np.asarray((weight > 0) | (self.problem.base.weights == 0), dtype=np.bool_)
 
     def demand_status(self, tier: str) -> gpd.GeoDataFrame:
         """Demand with the serving facility, minutes and coverage at `tier` after the plan.
@@ -677,7 +682,7 @@ class PlanResult:
         demand["travel_minutes"] = metrics.nearest_minutes
         demand["standard_minutes"] = metrics.standard_minutes
         demand["covered"] = covered & (weight > 0)
-        demand["in_tier"] = weight > 0
+        demand["in_tier"] = self._in_tier(tier)
         demand["reachable"] = np.asarray(metrics.coverable, dtype=np.bool_) | covered
         demand["coverage_status"] = self.coverage_statuses(tier)
         return demand
@@ -811,8 +816,6 @@ def plan_upgrades(
     solver: str = "highs",
     time_limit_s: float | None = None,
     mip_gap: float | None = None,
-    robust: str | None = None,
-    demand_scenarios: dict[str, Any] | None = None,
 ) -> PlanResult:
     """Solve an upgrade plan on `world` and report it (see `optimizer.upgrade.solve_upgrades`).
 
@@ -851,10 +854,6 @@ def plan_upgrades(
     solver, time_limit_s, mip_gap
         Passed to `optimizer.upgrade.solve_upgrades` (``solver``, ``time_limit``,
         ``mip_gap``).
-    robust, demand_scenarios
-        A robust plan over several demand vectors (population futures), passed to
-        `optimizer.upgrade.solve_upgrades`; `planning.futures.plan_for_population` builds
-        them from the projections.
     """
     rules = rules or PlanningRules()
     if times is None:
@@ -872,8 +871,6 @@ def plan_upgrades(
         solver=solver,
         time_limit=time_limit_s,
         mip_gap=mip_gap,
-        robust=robust,
-        demand_scenarios=demand_scenarios,
     )
     measured = status_quo(problem)
     before = plan_metrics(measured)
