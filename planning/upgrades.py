@@ -816,6 +816,8 @@ def plan_upgrades(
     solver: str = "highs",
     time_limit_s: float | None = None,
     mip_gap: float | None = None,
+    robust: str | None = None,
+    demand_scenarios: dict[str, Any] | None = None,
 ) -> PlanResult:
     """Solve an upgrade plan on `world` and report it (see `optimizer.upgrade.solve_upgrades`).
 
@@ -854,6 +856,10 @@ def plan_upgrades(
     solver, time_limit_s, mip_gap
         Passed to `optimizer.upgrade.solve_upgrades` (``solver``, ``time_limit``,
         ``mip_gap``).
+    robust, demand_scenarios
+        A robust plan over several demand vectors (population futures), passed to
+        `optimizer.upgrade.solve_upgrades`; `planning.futures.plan_for_population` builds
+        them from the projections.
     """
     rules = rules or PlanningRules()
     if times is None:
@@ -871,6 +877,8 @@ def plan_upgrades(
         solver=solver,
         time_limit=time_limit_s,
         mip_gap=mip_gap,
+        robust=robust,
+        demand_scenarios=demand_scenarios,
     )
     measured = status_quo(problem)
     before = plan_metrics(measured)
