@@ -339,6 +339,13 @@ def caveats(summary: Mapping[str, Any], language: str) -> list[str]:
     lines.append(text("cav_costs", language))
     if data.get("facilities_file"):
         lines.append(text("cav_facilities_file", language, file=data["facilities_file"]))
+    providers = (data.get("cross_border") or {}).get("providers") or []
+    if providers:
+        places = "、".join(dict.fromkeys(str(p.get("city_name_zh", "")) for p in providers))
+        general = sum(bool(p.get("general_care")) for p in providers)
+        lines.append(
+            text("cav_cross_border", language, n=len(providers), places=places, general=general)
+        )
     return lines
 
 

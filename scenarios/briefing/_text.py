@@ -259,6 +259,10 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "status_within": "与最优方案相差不超过 {gap}",
         "status_time_limit": "达到时限，与最优方案相差不超过 {gap}",
         "cav_facilities_file": "医疗机构表由用户提供：{file}。",
+        "cav_cross_border": (
+            "已启用跨省就医：省外 {n} 家医院（{places}，其中 {general} 家提供综合医疗服务）计为现有"
+            "机构，不升级、不计成本。"
+        ),
         "sources_other": "数据集 {dataset}：来源见其 PROVENANCE.md。",
         "footer": "由 healthplan {version} 生成 · 方案设置指纹 {sha}",
         "over_cutoff": "超过 {cutoff} 分钟",
@@ -537,6 +541,11 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "status_within": "within {gap} of the best possible",
         "status_time_limit": "time limit: within {gap} of the best possible",
         "cav_facilities_file": "Facility table supplied by the user: {file}.",
+        "cav_cross_border": (
+            "Cross-border providers on: {n} hospitals across the provincial border ({general} "
+            "with general care) count as existing providers; never upgraded, no cost "
+            "(summary.json, data.cross_border)."
+        ),
         "sources_other": "Dataset {dataset}: see its PROVENANCE.md for sources.",
         "footer": "Made by healthplan {version} · scenario settings {sha}",
         "over_cutoff": "over {cutoff} min",

@@ -105,6 +105,16 @@ def test_run_never_upgrades_a_cross_border_site(tmp_path: Path) -> None:
     assert {p["province"] for p in providers} == {"河北省", "内蒙古自治区", "吉林省"}
     county_3a = summary["plan"]["tiers"]["county_3a"]
     assert county_3a["before"]["covered_population"] == 31_289_933
+    # the briefing says so among its caveats, in both languages
+    from scenarios.briefing._figures import caveats
+
+    assert (
+        "已启用跨省就医：省外 8 家医院（四平市、秦皇岛市、赤峰市、辽源市，"
+        "其中 5 家提供综合医疗服务）计为现有机构，不升级、不计成本。" in caveats(summary, "zh")
+    )
+    assert any(
+        line.startswith("Cross-border providers on: 8 hospitals") for line in caveats(summary, "en")
+    )
     # the map draws them as their own layer, with a legend row
     html = (out / "map_en.html").read_text(encoding="utf-8")
     assert len(re.findall(r"Across the provincial border \(", html)) >= 2
@@ -125,6 +135,7 @@ def test_run_never_upgrades_a_cross_border_site(tmp_path: Path) -> None:
     assert gain == 226_001
     html_off = (tmp_path / "off-out" / "map_en.html").read_text(encoding="utf-8")
     assert "Across the provincial border" not in html_off
+    assert not [line for line in caveats(summary_off, "en") if "Cross-border" in line]
 
 
 def test_centres_never_designate_across_the_border(tmp_path: Path) -> None:
