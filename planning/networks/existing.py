@@ -7,7 +7,7 @@ centre is open before and after the plan, at no cost and outside the count of ne
 designations (`critical.plan_centres`, ``existing=``), so "before" is the real status quo.
 
 The file (``docs/networks.md``, "Existing centres"; example
-``scenarios/presets/existing_centres_example.csv``)::
+``docs/examples/existing_centres.csv``, illustrative rows)::
 
     facility_id,centre,certified_year,source,name_zh
     H-002,chest_pain,2017,national chest pain centre list,中国医科大学附属盛京医院
