@@ -10,7 +10,7 @@ The file (``docs/networks.md``, "Existing centres"; example
 ``docs/examples/existing_centres.csv``, illustrative rows)::
 
     facility_id,centre,certified_year,source,name_zh
-    H-002,chest_pain,2017,national chest pain centre list,中国医科大学附属盛京医院
+    H-002,chest_pain,2017,an example row (not a certification),中国医科大学附属盛京医院
     H-002,stroke,,,
 
 * UTF-8, with or without a byte-order mark (Excel's "CSV UTF-8"); one header row; every cell
