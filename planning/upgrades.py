@@ -52,6 +52,7 @@ __all__ = [
     "service_areas",
     "service_tiers",
     "status_quo",
+    "why_not_candidate",
 ]
 
 
@@ -283,6 +284,63 @@ def _site_frame(world: Dataset) -> pd.DataFrame:
     return sites.reset_index(drop=True)
 
 
+def _candidates(sites: pd.DataFrame, plan: TierPlan) -> pd.Series[bool]:
+    """Sites that may be upgraded to `plan`'s tier (before ``rules.exclude``)."""
+    rule = plan.rule
+    candidate = sites["tier"].isin(rule.candidates)
+    if rule.by_service_tier:
+        candidate &= sites["service_tier"].isna() | sites["service_tier"].eq(plan.name)
+    allowed = plan.county_types()
+    if allowed is not None:
+        candidate &= sites["county_type"].isin(allowed)
+    elif rule.own_area_candidates:
+        candidate &= sites["own_area"]
+    return candidate
+
+
+def why_not_candidate(world: Dataset, rules: PlanningRules, facility_id: str) -> str:
+    """Say why a facility of a candidate tier is no candidate of any planned tier (or ``""``).
+
+    The reasons of `build_problem`: its township is served by another primary-care tier, or
+    it stands in a core urban district (not its own county medical community area).
+
+    Parameters
+    ----------
+    world
+        The planning world.
+    rules
+        The planning rules.
+    facility_id
+        A facility of the world.
+    """
+    sites = _site_frame(world)
+    row = sites["facility_id"].astype(str) == str(facility_id)
+    reasons = []
+    for plan in rules.plans:
+        rule = plan.rule
+        if not sites.loc[row, "tier"].isin(rule.candidates).any():
+            continue
+        if _candidates(sites, plan)[row].any():
+            return ""
+        site = sites.loc[row].iloc[0]
+        if rule.by_service_tier and site["service_tier"] not in (None, plan.name):
+            reasons.append(
+                f"its township is served by the {site['service_tier']} tier, not {plan.name}"
+            )
+        elif plan.county_types() is not None:
+            reasons.append(
+                f"tier {plan.name} takes candidates in {', '.join(plan.county_types() or ())} "
+                f"only, not a {site['county_type']}"
+            )
+        else:
+            reasons.append(
+                f"it stands in a core urban district ({site['service_area']}), and tier "
+                f"{plan.name} takes candidates of areas that are their own county medical "
+                "community area only"
+            )
+    return "; ".join(reasons)
+
+
 def build_problem(world: Dataset, times: TravelTimes, rules: PlanningRules) -> UpgradeProblem:
     """Build the `UpgradeProblem` of `rules` on `world` with the travel times `times`.
 
@@ -324,14 +382,7 @@ def build_problem(world: Dataset, times: TravelTimes, rules: PlanningRules) -> U
         rule, name = plan.rule, plan.name
         providers = sites["tier"].isin(rule.providers)
         providers &= (sites["tier"] != "city_3a") | sites["general_care"]
-        candidate = sites["tier"].isin(rule.candidates) & ~sites["facility_id"].isin(rules.exclude)
-        if rule.by_service_tier:
-            candidate &= sites["service_tier"].isna() | sites["service_tier"].eq(name)
-        allowed = plan.county_types()
-        if allowed is not None:
-            candidate &= sites["county_type"].isin(allowed)
-        elif rule.own_area_candidates:
-            candidate &= sites["own_area"]
+        candidate = _candidates(sites, plan) & ~sites["facility_id"].isin(rules.exclude)
         unit_cost = (
             plan.upgrade_cost_cny if plan.upgrade_cost_cny is not None else (rule.upgrade_cost_cny)
         )
@@ -367,6 +418,15 @@ def build_problem(world: Dataset, times: TravelTimes, rules: PlanningRules) -> U
                 required=required,
             )
         )
+    taken = {str(f) for t in tiers for f in t.required}
+    for facility_id in rules.require:
+        if str(facility_id) not in taken:
+            msg = (
+                f"rules.require: facility {facility_id!r} is not a candidate of any planned "
+                "tier (its tier, township's service tier or county medical community area "
+                "rules it out) - remove it or plan a tier it can be upgraded to"
+            )
+            raise RuleError(msg)
     areas = service_areas(world)
     return UpgradeProblem.from_matrix(
         minutes,

@@ -46,7 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from geodata.datasets import available as available_datasets
 from geodata.settings import APPROX_SPEEDS_KPH
 from planning.defaults import DEFAULT_TIER_RULES
-from planning.upgrades import PlanningRules, TierPlan
+from planning.upgrades import PlanningRules, TierPlan, why_not_candidate
 from scenarios._files import (
     MAX_EXTENDS,
     PRESETS_DIR,
@@ -619,7 +619,9 @@ def check_against_world(resolved: ResolvedScenario, world: Dataset) -> None:
     Every id of ``rules.exclude`` and ``rules.require`` must exist, and every required
     facility must be a candidate of a planned tier: of the tier's candidate facility tiers
     (`planning.defaults.DEFAULT_TIER_RULES`) and, where the tier restricts them, of its
-    ``candidate_county_types``. The planner would silently ignore any other requirement.
+    ``candidate_county_types``, its township's service tier and its county medical
+    community area (`planning.upgrades.why_not_candidate`). The planner would silently
+    ignore any other requirement.
 
     Raises
     ------
@@ -679,6 +681,17 @@ def _check_required(resolved: ResolvedScenario, world: Dataset) -> None:
                 f"{', '.join(types)} only"
             )
             fix = f"remove it or add {kind!r} to tier.{first}.candidate_county_types"
+            raise ScenarioError(file, "rules.require", problem, fix)
+        reason = why_not_candidate(world, planning, facility_id)
+        if reason:
+            problem = f"{label} is a {tier} but no candidate: {reason}"
+            unplanned = [n for n in DEFAULT_TIER_RULES if f"the {n} tier" in reason]
+            unplanned = [n for n in unplanned if n not in planned]
+            fix = (
+                f"remove it or plan its tier: add {unplanned[0]!r} to tiers"
+                if unplanned
+                else "remove it"
+            )
             raise ScenarioError(file, "rules.require", problem, fix)
 
 

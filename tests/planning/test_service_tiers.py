@@ -343,3 +343,22 @@ def test_equity_per_tier_on_liaoning(
     assert baseline.after[TC].worst_group_share == pytest.approx(0.266696, abs=1e-6)
     assert worst > 0.7
     assert equity["per_tier"][TC]["after"] == pytest.approx(worst)
+
+
+def test_required_site_of_a_core_urban_district_is_refused(
+    world: Dataset, times: TravelTimes
+) -> None:
+    """A county hospital of a core urban district is no county 3A candidate: say so.
+
+    Before, ``candidate_county_types`` named the county types and the scenario check caught a
+    district hospital; with the service-area rule nothing did and the requirement was
+    silently dropped. 中山区 (210202) is a core district of Dalian (urban-210200).
+    """
+    from planning.errors import RuleError
+
+    rules = PlanningRules(require=("CH-210202",))
+    with pytest.raises(RuleError, match=r"rules.require: facility 'CH-210202' is not a candidate"):
+        build_problem(world, times, rules)
+    assert build_problem(world, times, PlanningRules(require=("CH-210214",))).tier(C3).required == [
+        "CH-210214"
+    ]
