@@ -56,7 +56,7 @@ import pyogrio
 import pyogrio.errors
 
 from optimizer.upgrade import check_upgrades
-from planning.futures import plan_for_population
+from planning.futures import Projection, plan_for_population
 from planning.upgrades import PlanningRules, PlanResult, build_problem
 from scenarios._centres_run import run_centres, solve_centres
 from scenarios._futures import population_summary, run_futures
@@ -343,7 +343,9 @@ def validate_scenario(
     if quick:
         if s.kind == "upgrade":  # the solve runs the same pre-checks first
             progress("checking the rules")
-            problem = build_problem(prepared.world, prepared.times, upgrade_rules(prepared))
+            planned = Projection.of(s.population.year, s.population.variant)
+            world = planned.world(prepared.world)  # the people the plan is for, as the solve
+            problem = build_problem(world, prepared.times, upgrade_rules(prepared))
             budgets = s.yearly_budgets_cny
             reason = check_upgrades(problem, budget=s.budget_cny, yearly_budgets=budgets)
             if reason:
