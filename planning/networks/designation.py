@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from geodata.tiers import close_serves
 from optimizer.explain import explain_plan
 from optimizer.metrics import plan_metrics, provider_masks
 from optimizer.result import DEFAULT_MIP_GAP, Status
@@ -66,12 +67,12 @@ def _existing_masks(
             msg = f"existing {name}: unknown facility ids {missing[:5]} - use facility_id values"
             raise NetworkSpecError(msg)
         masks[name] = ids.isin(wanted).to_numpy()
-    serves = {t.name: set(t.serves) for t in tiers}
-    for _ in names:  # transitive closure of `serves`
-        for upper, lowers in serves.items():
-            for lower in lowers:
-                masks[lower] = masks[lower] | masks[upper]
-    return masks
+    # One rule of nesting with the upgrade plans: `serves` closed transitively.
+    out = {name: mask.copy() for name, mask in masks.items()}
+    for upper, lowers in close_serves({t.name: t.serves for t in tiers}).items():
+        for lower in lowers:
+            out[lower] = out[lower] | masks[upper]
+    return out
 
 
 def _check_tiers(tiers: Sequence[NetworkLevel], times: TravelTimes) -> None:

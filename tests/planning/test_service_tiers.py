@@ -362,3 +362,29 @@ def test_required_site_of_a_core_urban_district_is_refused(
     assert build_problem(world, times, PlanningRules(require=("CH-210214",))).tier(C3).required == [
         "CH-210214"
     ]
+
+
+def test_designated_networks_nest_by_the_same_rule() -> None:
+    """Designation and upgrades close `serves` by one rule (`geodata.tiers.close_serves`)."""
+    from types import SimpleNamespace
+
+    from geodata.tiers import close_serves
+    from planning.networks.designation import _existing_masks
+
+    levels = [
+        SimpleNamespace(name="a", serves=("b",)),
+        SimpleNamespace(name="b", serves=("c",)),
+        SimpleNamespace(name="c", serves=()),
+    ]
+    ids = pd.Series(["s0", "s1"])
+    masks = _existing_masks(levels, ids, {"a": ["s0"]})  # type: ignore[arg-type]
+    assert {k: v.tolist() for k, v in masks.items()} == {
+        "a": [True, False],
+        "b": [True, False],
+        "c": [True, False],
+    }
+    assert close_serves({lv.name: lv.serves for lv in levels})["a"] == ("b", "c")
+    # planning.defaults: a county 3A upgrade provides both primary tiers.
+    from planning.defaults import DEFAULT_TIER_RULES
+
+    assert set(DEFAULT_TIER_RULES["county_3a"].serves) == {TC, "community_hospital"}
