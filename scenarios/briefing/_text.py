@@ -114,8 +114,10 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "obj_coverage": "在各级出行时间标准内覆盖尽可能多的人口。",
         "obj_median": "使人口加权的平均就医时间最短。",
         "obj_minmax": "使最远乡镇的就医时间最短。",
-        "obj_equity": "先尽量提高覆盖率最低的{group}的覆盖率，再覆盖尽可能多的人口。",
-        "obj_lexicographic": "先提高覆盖率最低的{group}，再覆盖最多人口，最后选费用最低的方案。",
+        "obj_equity": "逐级尽量提高覆盖率最低的{group}的覆盖率，再覆盖尽可能多的人口。",
+        "obj_lexicographic": (
+            "逐级提高覆盖率最低的{group}，再覆盖最多人口，最后选费用最低的方案。"
+        ),
         "budget": "预算：{budget}。",
         "budget_none": "预算：不设上限。",
         "phasing": "分 {n} 年实施，各年预算 {years}；{carry}。",
@@ -350,10 +352,12 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "obj_median": "the shortest population-weighted mean travel time to care.",
         "obj_minmax": "the shortest travel time for the worst-placed township.",
         "obj_equity": (
-            "first lift the worst-covered {group}, then cover as many people as possible."
+            "first lift the worst-covered {group} of each tier in turn, then cover as many "
+            "people as possible."
         ),
         "obj_lexicographic": (
-            "first lift the worst-covered {group}, then cover the most people, then spend least."
+            "first lift the worst-covered {group} of each tier in turn, then cover the most "
+            "people, then spend least."
         ),
         "budget": "Budget: {budget}.",
         "budget_none": "Budget: no limit.",
