@@ -43,5 +43,6 @@ def test_demo_writes_the_baseline_map(tmp_path: Path) -> None:
         assert image.size == (1600, 1000)
         assert len(image.convert("RGB").getcolors(maxcolors=1 << 20) or []) > 50
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert sum(summary["plan"]["upgrades"].values()) == 42
+    # 42 before the Grade-3A hospital points and island seats of issue 13 (2 county 3A + 40)
+    assert sum(summary["plan"]["upgrades"].values()) == 58
     assert "map.png" in summary["files"]

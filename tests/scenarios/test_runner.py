@@ -82,14 +82,15 @@ def test_summary_agrees_with_tables_and_layers(runs: Path) -> None:
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     plan = summary["plan"]
     assert plan["status"] == "optimal"
-    assert plan["upgrades"] == {"township_central": 40, "county_3a": 2}
-    assert plan["cost_cny"] == pytest.approx(1.5e9)
+    # before the Grade-3A hospital points of issue 13: 40 + 2 county 3A, 1.5e9
+    assert plan["upgrades"] == {"township_central": 57, "county_3a": 1}
+    assert plan["cost_cny"] == pytest.approx(1.49e9)
     assert summary["scenario"]["name"] == "Liaoning baseline"
     assert len(summary["scenario"]["sha256"]) == 64
     assert summary["data"]["summary"]["population"] == 42_591_407
     assert summary["travel"]["cutoff_minutes"] == 120
     upgrades = pd.read_csv(folder / "upgrades.csv", dtype={"facility_id": str})
-    assert len(upgrades) == 42
+    assert len(upgrades) == 58  # 42 before issue 13's hospital points
     assert upgrades["upgrade_cost_cny"].sum() == pytest.approx(plan["cost_cny"])
     assert [u["facility_id"] for u in summary["upgrades"]] == upgrades["facility_id"].tolist()
     facilities = gpd.read_file(folder / "plan.gpkg", layer="facilities")
@@ -229,7 +230,7 @@ def test_compare_reports_the_differences(runs: Path) -> None:
         payload["metrics"]["baseline"][share]
         == a["plan"]["tiers"]["township_central"]["after"]["covered_share"]
     )
-    assert payload["metrics"]["double"]["cost_cny"] == pytest.approx(3e9)
+    assert payload["metrics"]["double"]["cost_cny"] == pytest.approx(2.99e9)  # 3e9 before issue 13
     ids_a = {u["facility_id"] for u in a["upgrades"]}
     ids_b = {u["facility_id"] for u in b["upgrades"]}
     assert set(payload["sites"]["added"]) == ids_b - ids_a
