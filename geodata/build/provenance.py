@@ -145,6 +145,7 @@ def _tertiary_text(
         if n in set(city.loc[city["location_source"] == "osm_nominatim", "name_zh"])
     ]
     at_seat = city["location_source"].isin(["city_seat", "core_district_seat", "district_seat"])
+    on_city_seat = city["location_source"].isin(["city_seat", "core_district_seat"])
     shared = city.groupby(["lon", "lat"]).size().max()
     used = {m.geocoded_name for m in matches.values()}
     liaoning = geo[geo["province"] == "辽宁"]
@@ -165,8 +166,9 @@ points are used; nothing else is copied.
 plus {sum(1 for m in matches.values() if m.how.startswith("manual"))} pairs checked by eye; see
 `geodata/build/tertiary.py`). {len(placed)} of them take the geocoded point
 (`location_source = {GEOCODED_SOURCE}`); {len(kept_osm)} keep their OpenStreetMap point
-({", ".join(kept_osm) or "none"}). Now {int(at_seat.sum())} `city_3a` rows sit on a seat point (74 before)
-and at most {int(shared)} share one point (17 before, the Shenyang seat).
+({", ".join(kept_osm) or "none"}). Now {int(on_city_seat.sum())} `city_3a` rows sit on their city's seat point (74
+before), {int(at_seat.sum())} on any seat point (78 before), and at most {int(shared)} share one point (17 before, the
+Shenyang seat).
 
 Not used: {", ".join(wrong)} (flagged `geocode_wrong`: its point lies in Tianjin; no shipped row has
 that name, so nothing keeps its point), and {"; ".join(f"{k} ({v})" for k, v in REJECTED.items())}.
