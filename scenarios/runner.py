@@ -428,8 +428,9 @@ def demand_layer(result: PlanResult) -> gpd.GeoDataFrame:
             suffix = "" if label == "after" else "_before"
             demand[f"{tier}_facility_id{suffix}"] = serving
             demand[f"{tier}_minutes{suffix}"] = np.where(np.isfinite(minutes), minutes, np.nan)
-            demand[f"{tier}_covered{suffix}"] = minutes <= metrics.standard_minutes
-            demand[f"{tier}_status{suffix}"] = result.coverage_statuses(tier, label)
+            status = result.coverage_statuses(tier, label)
+            demand[f"{tier}_covered{suffix}"] = status == "covered"  # demand of this tier
+            demand[f"{tier}_status{suffix}"] = status
     return demand
 
 
