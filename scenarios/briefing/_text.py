@@ -249,8 +249,8 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "cav_no_candidate": "{n} 人{minutes} 分钟内无可升级机构（{tier}）：任何预算都无法覆盖。",
         "cav_no_candidate_map": "地图上以黑色虚线圈标出。",
         "cav_extended": (
-            "{n} 个乡镇在 {cutoff} 分钟内没有现有机构，其就医时间延长计算到 {extended} 分钟；"
-            "仍无法到达、按 {extended} 分钟计的人口：{capped} 人。"
+            "{n} 个乡镇在 {cutoff} 分钟内没有现有机构，其就医时间延长计算到 {extended} 分钟"
+            "（仍无法到达、按 {extended} 分钟计：{capped} 人）。"
         ),
         "cav_not_optimal": (
             "求解器在时限内未证明最优（{status}）：方案可行，但目标值可能比最优方案差至多 {gap}。"
@@ -530,9 +530,8 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         ),
         "cav_no_candidate_map": "The map rings them in black dashes.",
         "cav_extended": (
-            "{n} townships reach no facility within {cutoff} min; their travel times were "
-            "computed up to {extended} min. People still beyond it, counted at {extended} min: "
-            "{capped}."
+            "Travel times of the {n} townships with no facility within {cutoff} min were "
+            "computed up to {extended} min ({capped} people beyond, counted at {extended} min)."
         ),
         "cav_not_optimal": (
             "The solver stopped before proving this plan best ({status}): it is feasible, but "
