@@ -174,21 +174,22 @@ def phased_cases(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-def _worst_share(problem: UpgradeProblem, up: dict[str, np.ndarray]) -> float:
-    """Worst county's covered share, tiers weighted (the equity stage's ``s``)."""
+def _worst_share(problem: UpgradeProblem, up: dict[str, np.ndarray]) -> tuple[float, ...]:
+    """Worst county's covered share of each tier, in tier order (the equity stages' ``s_t``)."""
     have = providers(problem, up)
     labels = problem.demand_groups["county"]
-    num = dict.fromkeys(np.unique(labels), 0.0)
-    den = dict.fromkeys(np.unique(labels), 0.0)
+    out = []
     for tier in problem.tiers:
         near, _ = nearest_minutes(problem, tier, have[tier.name])
-        w = np.asarray(tier.demand_weight) * tier.weight
-        for lab in num:
-            mine = labels == lab
-            num[lab] += float(w[mine & (near <= tier.standard_minutes)].sum())
-            den[lab] += float(w[mine].sum())
-    shares = [num[lab] / den[lab] for lab in num if den[lab] > 0]
-    return min(shares) if shares else 0.0
+        w = np.asarray(tier.demand_weight)
+        shares = [
+            float(w[(labels == lab) & (near <= tier.standard_minutes)].sum())
+            / float(w[labels == lab].sum())
+            for lab in np.unique(labels)
+            if w[labels == lab].sum() > 0
+        ]
+        out.append(min(shares) if shares else 0.0)
+    return tuple(out)
 
 
 def _phase_options(problem: UpgradeProblem, n_years: int) -> list[list[tuple[str, int] | None]]:
@@ -228,8 +229,9 @@ def _phased_brute(problem: UpgradeProblem, case: dict[str, Any]) -> tuple[float,
         cover = objective_value(problem, years, kind="coverage", unreachable=1e9)
         rows.append((_worst_share(problem, years[-1]), cover, float(spend.sum())))
     if case["kind"] != "coverage":
-        worst = max(r[0] for r in rows)
-        rows = [r for r in rows if r[0] >= worst - 1e-7]
+        for t in range(len(problem.tiers)):  # lexicographically, tier by tier
+            worst = max(r[0][t] for r in rows)
+            rows = [r for r in rows if r[0][t] >= worst - 1e-7]
     cover = max(r[1] for r in rows)
     return cover, min(r[2] for r in rows if r[1] >= cover - 1e-7 * max(1.0, cover))
 

@@ -184,20 +184,24 @@ def test_encode_worst_group_share() -> None:
         values = built.encode(chosen)
         assert max_violation(built.milp, values) <= 1e-9
         final = dict(built.decode(values)["selected"][-1])
-        shares = _county_shares(problem, final)
-        assert -float(built.equity_cost @ values) == pytest.approx(min(shares.values()))
+        # Equity per tier (issue 13): one worst-county share per tier, in tier order.
+        for tier, cost in zip(problem.tiers, built.equity_costs, strict=True):
+            shares = _county_shares(problem, final, tier.name)
+            assert -float(cost @ values) == pytest.approx(min(shares.values()))
 
 
-def _county_shares(problem: UpgradeProblem, upgraded: dict[str, np.ndarray]) -> dict[str, float]:
+def _county_shares(
+    problem: UpgradeProblem, upgraded: dict[str, np.ndarray], name: str
+) -> dict[str, float]:
     from optimizer.upgrade.evaluate import nearest_minutes
 
     masks = providers(problem, upgraded)
     labels = problem.demand_groups["county"]
     num = dict.fromkeys(np.unique(labels), 0.0)
     den = dict.fromkeys(np.unique(labels), 0.0)
-    for tier in problem.tiers:
+    for tier in [problem.tier(name)]:
         near, _ = nearest_minutes(problem, tier, masks[tier.name])
-        w = np.asarray(tier.demand_weight) * tier.weight
+        w = np.asarray(tier.demand_weight)
         for lab in num:
             mine = labels == lab
             num[lab] += float(w[mine & (near <= tier.standard_minutes)].sum())

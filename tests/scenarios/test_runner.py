@@ -113,11 +113,13 @@ def test_summary_agrees_with_tables_and_layers(runs: Path) -> None:
         assert counties[f"{tier}_covered_after"].sum() == pytest.approx(covered)
         assert cities[f"{tier}_covered_before"].sum() == pytest.approx(covered_before)
         assert after["covered_share"] > before["covered_share"]
-    # figures recorded in benchmarks/RESULTS.md and the README
+    # figures recorded in benchmarks/RESULTS.md and the README (issue 13: the township tier
+    # counts its own 20,253,257 people, was everyone's 42.6 M: 0.8942 -> 0.8690; county 3A
+    # on the rebuilt dataset 0.7668 -> 0.7628)
     assert plan["tiers"]["township_central"]["after"]["covered_share"] == pytest.approx(
-        0.8942, abs=5e-5
+        0.8690, abs=5e-5
     )
-    assert plan["tiers"]["county_3a"]["after"]["covered_share"] == pytest.approx(0.7668, abs=5e-5)
+    assert plan["tiers"]["county_3a"]["after"]["covered_share"] == pytest.approx(0.7628, abs=5e-5)
 
 
 def test_same_inputs_give_byte_identical_outputs(runs: Path, tmp_path: Path) -> None:
@@ -209,11 +211,20 @@ def test_bad_scenarios_are_one_line(tmp_path: Path, text: str, expected: str) ->
     assert expected in error_line(err)
 
 
+#: Presets whose full solve takes minutes (equity_first: about 170 s on 2 cores since issue 13,
+#: see benchmarks/RESULTS.md): validated with --quick here; their plans are tested in
+#: tests/planning/test_service_tiers.py.
+SLOW_PRESETS = ("equity_first",)
+
+
 def test_validate_presets() -> None:
-    names = sorted(p.stem for p in PRESETS_DIR.glob("*.toml"))
+    names = sorted(p.stem for p in PRESETS_DIR.glob("*.toml") if p.stem not in SLOW_PRESETS)
     code, out, err = invoke("validate", *names, "--json")
     assert code == 0, err
     assert [r["status"] for r in json.loads(out)] == ["ok"] * len(names)
+    code, out, err = invoke("validate", *SLOW_PRESETS, "--quick", "--json")
+    assert code == 0, err
+    assert [r["status"] for r in json.loads(out)] == ["ok"] * len(SLOW_PRESETS)
 
 
 def test_compare_reports_the_differences(runs: Path) -> None:

@@ -100,7 +100,7 @@ def test_derived_presets() -> None:
     assert [p.name for p in tight.chain] == ["tight_budget.toml", "baseline.toml"]
     assert load_scenario("equity_first").scenario.objective == "equity"
     community = load_scenario("county_medical_community").scenario
-    assert community.budget_cny == 2e10
+    assert community.budget_cny == 2.5e10
     rules = to_planning_rules(community)
     assert rules.within_county == ("county_3a",)
     assert rules.every_county == ("county_3a",)
@@ -409,9 +409,11 @@ def test_tier_settings_convert(tmp_path: Path) -> None:
     assert plan.upgrade_cost_cny == 1e7
     assert plan.budget_cny == 5e7
     assert plan.min_per_city == 1
-    # county types of the planned tiers (county_3a keeps its default when planned)
+    # county types of the planned tiers; county_3a has no county-type default since issue 13
+    # (was county, county_level_city): its candidates are the hospitals of areas that are their
+    # own service area (planning.upgrades.own_area_candidates)
     assert rules.candidate_county_types == {"community_hospital": ("district",)}
-    assert PlanningRules().candidate_county_types == {"county_3a": ("county", "county_level_city")}
+    assert PlanningRules().candidate_county_types == {}
 
 
 SCALARS = st.one_of(

@@ -489,8 +489,9 @@ def test_required_city_hospital_is_not_a_candidate(
     path = scenario(tmp_path, '[rules]\nrequire = ["H-001"]\n')
     assert world_error(path, liaoning) == (
         f"{path}: rules.require: facility 'H-001' (中国医科大学附属口腔医院) is a city_3a, not "
-        "a candidate of any planned tier (township_central: township_health_center; "
-        "county_3a: county_hospital) - remove it: no tier upgrades a city_3a"
+        "a candidate of any planned tier (township_central: township_health_center, "
+        "community_health_center; county_3a: county_hospital) - remove it: no tier upgrades "
+        "a city_3a"
     )
 
 
@@ -500,8 +501,8 @@ def test_required_community_centre_needs_its_tier(
     path = scenario(tmp_path, '[rules]\nrequire = ["CHC-210102001"]\n')
     assert world_error(path, liaoning) == (
         f"{path}: rules.require: facility 'CHC-210102001' (浑河湾街道社区卫生服务中心) is a "
-        "community_health_center, not a candidate of any planned tier (township_central: "
-        "township_health_center; county_3a: county_hospital) - remove it or plan its tier: "
+        "community_health_center but no candidate: its township is served by the "
+        "community_hospital tier, not township_central - remove it or plan its tier: "
         "add 'community_hospital' to tiers"
     )
     planned = scenario(
@@ -516,9 +517,10 @@ def test_required_community_centre_needs_its_tier(
 def test_required_site_outside_the_county_types(tmp_path: Path, liaoning: geodata.Dataset) -> None:
     path = scenario(tmp_path, '[rules]\nrequire = ["CH-210102"]\n')
     assert world_error(path, liaoning) == (
-        f"{path}: rules.require: facility 'CH-210102' (和平区人民医院) is a county_hospital in a "
-        "district, and tier county_3a takes candidates in county, county_level_city only "
-        "- remove it or add 'district' to tier.county_3a.candidate_county_types"
+        f"{path}: rules.require: facility 'CH-210102' (和平区人民医院) is a county_hospital but "
+        "no candidate: it stands in a core urban district (urban-210100), and tier county_3a "
+        "takes candidates of areas that are their own county medical community area only - "
+        "remove it"
     )
     allowed = scenario(
         tmp_path,
