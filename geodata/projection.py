@@ -103,8 +103,8 @@ def largest_remainder(total: int, weights: ArrayLike) -> NDArray[np.int64]:
     """Split a non-negative integer in proportion to weights by largest remainder (Hamilton).
 
     Ties in the remainders go to the earlier element (the result depends only on the order of
-    `weights`); if every weight is zero the total is split equally. The same rule as the
-    dataset build's 2020 split (`geodata.build.common.hamilton`).
+    `weights`); if every weight is zero the total is split equally. The dataset build's 2020
+    split (`geodata.build.common.hamilton`) calls this function.
 
     Parameters
     ----------

@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
 
 from geodata.errors import DataProblem, DataValidationError, HealthplanDataError
+from geodata.projection import largest_remainder
 
 __all__ = [
     "METRIC_EPSG",
@@ -126,8 +127,8 @@ def to_metric(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDAr
 def hamilton(total: int, weights: ArrayLike) -> NDArray[np.int64]:
     """Split an integer total in proportion to weights by largest remainder (Hamilton).
 
-    Ties in the remainders go to the earlier element, so the result depends only on the order
-    of ``weights``. If every weight is zero the total is split equally.
+    The one implementation is `geodata.projection.largest_remainder` (the projections carry
+    their county figures down to townships by the same rule as this 2020 split).
 
     Parameters
     ----------
@@ -141,24 +142,7 @@ def hamilton(total: int, weights: ArrayLike) -> NDArray[np.int64]:
     numpy.ndarray
         Integers summing exactly to ``total``.
     """
-    w = np.asarray(weights, dtype=np.float64)
-    if w.size == 0:
-        if total != 0:
-            msg = f"hamilton: cannot split {total} over no recipients"
-            raise ValueError(msg)
-        return np.zeros(0, dtype=np.int64)
-    if np.any(w < 0) or total < 0:
-        msg = "hamilton: weights and total must be non-negative"
-        raise ValueError(msg)
-    if w.sum() <= 0:
-        w = np.ones_like(w)
-    quota = total * w / w.sum()
-    base = np.floor(quota).astype(np.int64)
-    short = int(total - base.sum())
-    order = np.argsort(-(quota - base), kind="stable")
-    base[order[:short]] += 1
-    result: NDArray[np.int64] = base
-    return result
+    return largest_remainder(total, weights)
 
 
 def fmt_coord(value: float) -> str:
