@@ -246,7 +246,7 @@ TEXT: Final[dict[str, dict[str, str]]] = {
             "若超过 5% 的人口在 {cutoff} 分钟内无法到达，95% 分位记为“超过 {cutoff} 分钟”。"
         ),
         "cav_costs": "升级费用为规划假设值（planning/defaults.py），不是预算报价。",
-        "cav_no_candidate": "{n} 人{minutes} 分钟内无可升级机构（{tier}）：任何预算都无法覆盖。",
+        "cav_no_candidate": "{n} 人在 {minutes} 分钟内无可升级机构（{tier}），任何预算都无法覆盖。",
         "cav_no_candidate_map": "地图上以黑色虚线圈标出。",
         "cav_extended": (
             "{n} 个乡镇在 {cutoff} 分钟内没有现有机构，其就医时间延长计算到 {extended} 分钟"
