@@ -120,6 +120,7 @@ def test_life_table_reproduces_its_life_expectancy() -> None:
     assert 0.5 < men.survival_10(60) < women.survival_10(60) < 0.75
 
 
+@needs_raw
 def test_intercensal_survival_of_the_elderly_matches_the_census(
     census: tuple[pd.DataFrame, pd.DataFrame],
 ) -> None:
@@ -150,6 +151,7 @@ def test_intercensal_survival_of_the_elderly_matches_the_census(
     assert abs(observed / expected - 1) < 0.05
 
 
+@needs_raw
 def test_migration_residual_2010_2020(census: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     """Net migrants aged 10+ in 2020: Shenyang +970,125, Dalian +759,852, province -376,185.
 
