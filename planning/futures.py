@@ -14,14 +14,14 @@ townships). This module
 >>> from planning.futures import futures_table, plan_for_population
 >>> world = geodata.load_dataset("liaoning")
 >>> result = plan_for_population(world, year=2035, budget_cny=1.5e9)
->>> futures_table(result, world.travel_times()).head()
+>>> futures_table(result).head()
 
 A projection is named ``"<year> <variant>"`` (``"2035 central"``); 2020 is the census
 (``"2020 census"``), the same in every variant.
 
-Demand weights under a projection come from `planning.upgrades.build_problem` on the
-projected world, so every rule of a tier (which places it serves, its demand column) holds
-in every projection as it does today.
+Demand weights under a projection come from `planning.upgrades.demand_weights` (the weights
+`build_problem` gives the optimizer) on the projected world, so every rule of a tier (which
+places it serves, its demand column) holds in every projection as it does today.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import pandas as pd
 
 from geodata.projection import BASE_YEAR, CENSUS_VARIANT, VARIANTS, YEARS
 from planning.errors import RuleError
-from planning.upgrades import PlanningRules, PlanResult, build_problem, plan_upgrades
+from planning.upgrades import PlanningRules, PlanResult, demand_weights, plan_upgrades
 
 if TYPE_CHECKING:
     from geodata.dataset import Dataset
@@ -152,30 +152,21 @@ def robust_projections(
 
 def demand_scenarios(
     world: Dataset,
-    times: TravelTimes,
     rules: PlanningRules,
     futures: Sequence[Projection],
 ) -> dict[str, dict[str, np.ndarray]]:
-    """Return each projection's demand weight per tier, as `build_problem` weighs demand.
+    """Return each projection's demand weight per tier (`planning.upgrades.demand_weights`).
 
     Parameters
     ----------
     world
         The planning world (any population: projections start from its census figures).
-    times
-        Travel times of the world (only the weights are read).
     rules
         The planning rules.
     futures
         The projections, in order (the first is the robust plan's reference).
     """
-    out: dict[str, dict[str, np.ndarray]] = {}
-    for p in futures:
-        problem = build_problem(p.world(world), times, rules)
-        out[p.label] = {
-            t.name: np.asarray(t.demand_weight, dtype=np.float64) for t in problem.tiers
-        }
-    return out
+    return {p.label: demand_weights(p.world(world), rules) for p in futures}
 
 
 def plan_for_population(
@@ -227,7 +218,7 @@ def plan_for_population(
             raise RuleError(msg)
         return plan_upgrades(planned, rules, times=times, **options)
     futures = robust_projections(year, variant, robust_years)
-    scenarios = demand_scenarios(world, times, rules, futures)
+    scenarios = demand_scenarios(world, rules, futures)
     return plan_upgrades(
         planned, rules, times=times, robust=robust, demand_scenarios=scenarios, **options
     )
@@ -235,7 +226,6 @@ def plan_for_population(
 
 def futures_table(
     result: PlanResult,
-    times: TravelTimes,
     futures: Sequence[Projection] | None = None,
     *,
     plan: str = "plan",
@@ -249,8 +239,6 @@ def futures_table(
     ----------
     result
         A solved plan (on any projection of its world).
-    times
-        Travel times of the world (read only for the demand weights, `demand_scenarios`).
     futures
         The projections (default every year and variant: `projections`).
     plan
@@ -282,12 +270,8 @@ def futures_table(
     rows: list[dict[str, Any]] = []
     for p in futures:
         world = p.world(result.world)
-        weights = demand_scenarios(world, times, rules, [p])[p.label]
-        people = (
-            weights
-            if people_rules is rules
-            else demand_scenarios(world, times, people_rules, [p])[p.label]
-        )
+        weights = demand_weights(world, rules)
+        people = weights if people_rules is rules else demand_weights(world, people_rules)
         elderly = world.demand["pop_65plus"].to_numpy(dtype=np.float64)
         for tier in result.problem.tier_names:
             w, served, mask, was = weights[tier], people[tier], covered[tier], before[tier]

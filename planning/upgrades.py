@@ -47,6 +47,7 @@ __all__ = [
     "TierPlan",
     "build_problem",
     "coverage_status",
+    "demand_weights",
     "extend_times",
     "plan_upgrades",
     "service_areas",
@@ -341,6 +342,43 @@ def why_not_candidate(world: Dataset, rules: PlanningRules, facility_id: str) ->
     return "; ".join(reasons)
 
 
+def _base_weight(world: Dataset, rules: PlanningRules) -> NDArray[np.float64]:
+    """Return the rules' demand column per demand point (`RuleError` for an unknown column)."""
+    demand = world.demand
+    if rules.demand_weight not in demand.columns:
+        msg = (
+            f"demand_weight {rules.demand_weight!r} is not a demand column - use population "
+            "or one of pop_0_14, pop_15_64, pop_65plus, pop_female_15_49"
+        )
+        raise RuleError(msg)
+    return np.asarray(demand[rules.demand_weight].to_numpy(dtype=np.float64))
+
+
+def demand_weights(world: Dataset, rules: PlanningRules) -> dict[str, NDArray[np.float64]]:
+    """Return the demand weight of every planned tier, per demand point of `world`.
+
+    The rules' demand column (`PlanningRules.demand_weight`); a primary tier counts only
+    the units it is meant to serve (`service_tiers`), the others everyone. These are the
+    weights `build_problem` gives the optimizer and the population futures re-weigh.
+
+    Parameters
+    ----------
+    world
+        The planning world (any population year).
+    rules
+        The planning rules.
+    """
+    base = _base_weight(world, rules)
+    demand_tier = service_tiers(world)
+    out = {}
+    for plan in rules.plans:
+        weight = base.copy()
+        if plan.rule.by_service_tier:
+            weight[demand_tier != plan.name] = 0.0
+        out[plan.name] = weight
+    return out
+
+
 def build_problem(world: Dataset, times: TravelTimes, rules: PlanningRules) -> UpgradeProblem:
     """Build the `UpgradeProblem` of `rules` on `world` with the travel times `times`.
 
@@ -368,14 +406,8 @@ def build_problem(world: Dataset, times: TravelTimes, rules: PlanningRules) -> U
     minutes = times.subset(
         demand_ids=demand["demand_id"].tolist(), facility_ids=sites["facility_id"].tolist()
     ).minutes
-    if rules.demand_weight not in demand.columns:
-        msg = (
-            f"demand_weight {rules.demand_weight!r} is not a demand column - use population "
-            "or one of pop_0_14, pop_15_64, pop_65plus, pop_female_15_49"
-        )
-        raise RuleError(msg)
-    base_weight = demand[rules.demand_weight].to_numpy(dtype=np.float64)
-    demand_tier = service_tiers(world)
+    base_weight = _base_weight(world, rules)
+    weights = demand_weights(world, rules)
     names = rules.tier_names
     tiers = []
     for plan in rules.plans:
@@ -391,9 +423,6 @@ def build_problem(world: Dataset, times: TravelTimes, rules: PlanningRules) -> U
             if unit_cost is not None
             else pd.to_numeric(sites["upgrade_cost_cny"], errors="coerce").to_numpy()
         )
-        weight = base_weight.copy()
-        if rule.by_service_tier:
-            weight[demand_tier != name] = 0.0
         required = [f for f in rules.require if f in set(sites.loc[candidate, "facility_id"])]
         standard = (
             plan.standard_minutes if plan.standard_minutes is not None else (rule.standard_minutes)
@@ -406,7 +435,7 @@ def build_problem(world: Dataset, times: TravelTimes, rules: PlanningRules) -> U
                 cost=np.where(candidate.to_numpy(), cost, np.nan),
                 serves=tuple(t for t in rule.serves if t in names),
                 weight=float(1.0 if plan.weight is None else plan.weight),
-                demand_weight=weight,
+                demand_weight=weights[name],
                 within_group="service_area" if plan.within_county else None,
                 budget=plan.budget_cny,
                 min_upgrades=int(plan.min_upgrades or 0),

@@ -86,7 +86,7 @@ def run_futures(
     """
     progress("evaluating the plan under every population projection")
     futures = _available(prepared)
-    table = futures_table(result, prepared.times, futures)
+    table = futures_table(result, futures)
     planned = Projection(result.world.population_year, result.world.population_variant)
     block: dict[str, Any] = {"projection": planned.label, "comparison": None}
     if planned.year != BASE_YEAR:
@@ -94,7 +94,7 @@ def run_futures(
         base = solve_2020()
         if str(base.plan.status) in ("optimal", "feasible"):
             table = pd.concat(
-                [table, futures_table(base, prepared.times, futures, plan=PLAN_2020)],
+                [table, futures_table(base, futures, plan=PLAN_2020)],
                 ignore_index=True,
             )
             block["comparison"] = _comparison(result, base, table, planned)

@@ -76,7 +76,7 @@ def test_futures_table_agrees_with_the_plan_and_the_projections(
 ) -> None:
     result = plan_for_population(world, year=2035, budget_cny=BUDGET, times=times)
     assert (result.world.population_year, result.world.population_variant) == (2035, "central")
-    table = futures_table(result, times)
+    table = futures_table(result)
     assert list(table.columns) == list(FUTURES_COLUMNS)
     assert len(table) == 10 * len(result.problem.tier_names)
     planned = table[table["projection"] == "2035 central"].set_index("tier")
@@ -113,7 +113,7 @@ def test_robust_plans_do_no_worse_than_any_single_projection_plan(
     """
     rules = PlanningRules()
     futures = robust_projections(2035)
-    scenarios = demand_scenarios(world, times, rules, futures)
+    scenarios = demand_scenarios(world, rules, futures)
     singles = {
         p.label: plan_for_population(
             world, rules, year=p.year, variant=p.variant, budget_cny=BUDGET, times=times
@@ -133,7 +133,7 @@ def test_robust_plans_do_no_worse_than_any_single_projection_plan(
     assert worst.plan.cost <= BUDGET
     for cover in single_cover.values():
         assert worst.plan.objective >= min(cover.values()) - 1e-6 * worst.plan.objective
-    table = futures_table(worst, times, futures)
+    table = futures_table(worst, futures)
     for label in YEAR_2035:
         covered = table.loc[table["projection"] == label, "covered"].sum()
         assert worst.plan.stages[f"coverage:{label}"] == pytest.approx(covered)
@@ -164,7 +164,7 @@ def test_robust_needs_the_coverage_objective_and_robust_years_need_robust(
         )
     with pytest.raises(RuleError, match="robust_years needs robust"):
         plan_for_population(world, year=2035, robust_years=[2035], budget_cny=1e8, times=times)
-    scenarios = demand_scenarios(world, times, PlanningRules(), [Projection.of(2030, "low")])
+    scenarios = demand_scenarios(world, PlanningRules(), [Projection.of(2030, "low")])
     weights = scenarios["2030 low"]
     assert set(weights) == {"township_central", "county_3a"}
     assert np.isclose(
