@@ -15,6 +15,12 @@ from benchmarks import machine_line
 from planning.upgrades import TierPlan
 
 _REPEATS = 3
+#: Cases whose first run takes longer are run once (the slow objectives take minutes).
+_REPEAT_BELOW_S = 30.0
+#: Per solver run, as the presets set it (`[solver] time_limit_s = 120`): since issue 13 the
+#: equity stage and minmax do not prove optimality within minutes, and the table shows the
+#: status and gap they reach.
+_TIME_LIMIT_S = 120.0
 
 
 def _cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -59,15 +65,18 @@ def main() -> str:
     times = world.travel_times(cutoff_minutes=120)
     rows = []
     for label, rules, options in _cases():
-        seconds = []
-        for _ in range(_REPEATS):
+        seconds: list[float] = []
+        while len(seconds) < _REPEATS and (not seconds or seconds[0] < _REPEAT_BELOW_S):
             start = time.perf_counter()
-            result = plan_upgrades(world, PlanningRules(**rules), times=times, **options)
+            result = plan_upgrades(
+                world, PlanningRules(**rules), times=times, time_limit_s=_TIME_LIMIT_S, **options
+            )
             seconds.append(time.perf_counter() - start)
         plan = result.plan
         counts = ", ".join(f"{k} {len(v)}" for k, v in plan.upgrades.items())
         rows.append(
-            f"| {label} | {plan.status} | {plan.gap:.2%} | {statistics.median(seconds):.2f} | "
+            f"| {label} | {plan.status} | {plan.gap:.2%} | {statistics.median(seconds):.2f} "
+            f"({len(seconds)}) | "
             f"{plan.runtime_s:.2f} | {counts} | {plan.cost / 1e9:.2f} |"
         )
     machine = machine_line()
@@ -77,12 +86,14 @@ def main() -> str:
             "",
             (
                 f"1,406 townships x 1,543 facilities, 120-minute travel-time matrix (cached); "
-                f"median of {_REPEATS} runs on {machine}. Wall time includes metrics and "
-                "explanations; solve = `solve_upgrades` alone (last run). Target: every option on, "
-                "proven optimal, < 10 s."
+                f"median of {_REPEATS} runs (one run where the first takes over "
+                f"{_REPEAT_BELOW_S:.0f} s; runs in brackets) on {machine}, each solver run "
+                f"limited to {_TIME_LIMIT_S:.0f} s as in the presets. Wall time includes travel-"
+                "time extension, metrics and explanations; solve = `solve_upgrades` alone (last "
+                "run). Target: every option on, proven optimal, < 10 s."
             ),
             "",
-            "| case | status | gap | wall median (s) | solve (s) | upgrades | cost (bn CNY) |",
+            "| case | status | gap | wall median (s) (runs) | solve (s) | upgrades | cost (bn) |",
             "|---|---|---:|---:|---:|---|---:|",
             *rows,
             "",
